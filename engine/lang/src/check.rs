@@ -163,14 +163,15 @@ pub fn check(sources: &SourceMap, options: &CheckOptions<'_>) -> Checked {
             .collect();
         let info = checker.pack_header(&pack.origin, &headers, pack.files.first().copied());
         if let Some(first) = headers.first()
-            && let Some(previous) = pack_names.insert(info.name.clone(), first.span) {
-                let at = sources.location(previous);
-                checker.error(Diagnostic::error(
-                    Code::Duplicate,
-                    first.name.span,
-                    format!("two packs are named `{}` (the other is at {at})", info.name),
-                ));
-            }
+            && let Some(previous) = pack_names.insert(info.name.clone(), first.span)
+        {
+            let at = sources.location(previous);
+            checker.error(Diagnostic::error(
+                Code::Duplicate,
+                first.name.span,
+                format!("two packs are named `{}` (the other is at {at})", info.name),
+            ));
+        }
         program.packs.push(info);
     }
 
@@ -786,18 +787,20 @@ impl Checker<'_> {
                 ));
             }
             if let Some(v) = &c.vector
-                && !v.value.starts_with("CVSS:") && !v.value.starts_with("AV:") {
-                    self.error(
-                        Diagnostic::error(
-                            Code::BadLiteral,
-                            v.span,
-                            format!("`{}` is not a CVSS vector", v.value),
-                        )
-                        .with_help(
-                            "vectors look like \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"",
-                        ),
-                    );
-                }
+                && !v.value.starts_with("CVSS:")
+                && !v.value.starts_with("AV:")
+            {
+                self.error(
+                    Diagnostic::error(
+                        Code::BadLiteral,
+                        v.span,
+                        format!("`{}` is not a CVSS vector", v.value),
+                    )
+                    .with_help(
+                        "vectors look like \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"",
+                    ),
+                );
+            }
         }
         if a.affects.is_empty() {
             self.error(
@@ -871,9 +874,9 @@ impl Checker<'_> {
                     if let Some(f) = fixed_by
                         && let Err(e) =
                             winspect_inventory::Version::parse(range_kind.version_kind(), &f.value)
-                        {
-                            self.error(Diagnostic::error(Code::BadLiteral, f.span, e.to_string()));
-                        }
+                    {
+                        self.error(Diagnostic::error(Code::BadLiteral, f.span, e.to_string()));
+                    }
                     program.index.add_range(
                         range_kind,
                         RangeEntry {

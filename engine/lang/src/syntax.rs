@@ -60,9 +60,10 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
                 let end = entry.as_span().end();
                 let builder = Builder::new(file, pos);
                 if let Some(item) = entry.into_inner().find(|p| p.as_rule() != Rule::EOI)
-                    && let Some(item) = builder.item(item) {
-                        parsed.items.push(item);
-                    }
+                    && let Some(item) = builder.item(item)
+                {
+                    parsed.items.push(item);
+                }
                 parsed.diagnostics.extend(builder.diagnostics.into_inner());
                 if end == 0 {
                     break;
@@ -167,9 +168,10 @@ fn next_item_start(text: &str, from: usize) -> Option<usize> {
         }
         for kw in STARTS {
             if let Some(after) = line.strip_prefix(kw)
-                && after.starts_with([' ', '\t']) {
-                    return Some(start);
-                }
+                && after.starts_with([' ', '\t'])
+            {
+                return Some(start);
+            }
         }
     }
     None
@@ -1134,21 +1136,22 @@ impl Builder {
         };
         if op_kind.is_comparison()
             && let ExprKind::Binary(prev, ..) = &lhs.expr.kind
-                && prev.is_comparison() {
-                    self.report(
-                        Diagnostic::error(
-                            Code::Syntax,
-                            self.span(&op),
-                            format!(
-                                "comparisons cannot be chained: `{}` follows `{}`",
-                                op_kind.symbol(),
-                                prev.symbol()
-                            ),
-                        )
-                        .with_help("join two comparisons with `and`"),
-                    );
-                    return None;
-                }
+            && prev.is_comparison()
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::Syntax,
+                    self.span(&op),
+                    format!(
+                        "comparisons cannot be chained: `{}` follows `{}`",
+                        op_kind.symbol(),
+                        prev.symbol()
+                    ),
+                )
+                .with_help("join two comparisons with `and`"),
+            );
+            return None;
+        }
         Some(Built {
             depth: lhs.depth.max(rhs.depth) + 1,
             expr: Expr {

@@ -1,5 +1,10 @@
 //! The language end to end through its public API: check, evaluate, decide, test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use winspect_inventory::{Date, Inventory};
 use winspect_lang::{

@@ -177,19 +177,20 @@ impl Checker<'_> {
             return (Node::constant(Value::Null, span), Ty::Error);
         }
         if let Some(inv) = self.schema.record(self.schema.inventory)
-            && let Some((index, field)) = inv.field(name) {
-                let node = Node {
-                    kind: NodeKind::Field(
-                        Box::new(Node {
-                            kind: NodeKind::Root,
-                            span,
-                        }),
-                        index as u32,
-                    ),
-                    span,
-                };
-                return (node, field.ty.clone());
-            }
+            && let Some((index, field)) = inv.field(name)
+        {
+            let node = Node {
+                kind: NodeKind::Field(
+                    Box::new(Node {
+                        kind: NodeKind::Root,
+                        span,
+                    }),
+                    index as u32,
+                ),
+                span,
+            };
+            return (node, field.ty.clone());
+        }
         if let Some(sev) = Severity::parse(name) {
             return (Node::constant(Value::Severity(sev), span), Ty::Severity);
         }
@@ -318,17 +319,18 @@ impl Checker<'_> {
         }
         let str_arg = |this: &mut Self, i: usize| {
             if let (Some((_, ty)), Some(arg)) = (checked.get(i), args.get(i))
-                && !matches!(ty.base(), Ty::Str | Ty::Error) {
-                    let shown = ty.show(&this.schema).to_string();
-                    this.error(
-                        Diagnostic::error(
-                            Code::Type,
-                            arg.span,
-                            format!("`{name}` expects a string here, found a {shown}"),
-                        )
-                        .with_help(signature),
-                    );
-                }
+                && !matches!(ty.base(), Ty::Str | Ty::Error)
+            {
+                let shown = ty.show(&this.schema).to_string();
+                this.error(
+                    Diagnostic::error(
+                        Code::Type,
+                        arg.span,
+                        format!("`{name}` expects a string here, found a {shown}"),
+                    )
+                    .with_help(signature),
+                );
+            }
         };
         let ty = match builtin {
             Builtin::Lower | Builtin::Upper | Builtin::Trim => {
@@ -337,14 +339,15 @@ impl Checker<'_> {
             }
             Builtin::Len => {
                 if let (Some((_, ty)), Some(arg)) = (checked.first(), args.first())
-                    && !matches!(ty.base(), Ty::Str | Ty::List(_) | Ty::Error) {
-                        let shown = ty.show(&self.schema).to_string();
-                        self.error(Diagnostic::error(
-                            Code::Type,
-                            arg.span,
-                            format!("`len` takes a string or a list, not a {shown}"),
-                        ));
-                    }
+                    && !matches!(ty.base(), Ty::Str | Ty::List(_) | Ty::Error)
+                {
+                    let shown = ty.show(&self.schema).to_string();
+                    self.error(Diagnostic::error(
+                        Code::Type,
+                        arg.span,
+                        format!("`len` takes a string or a list, not a {shown}"),
+                    ));
+                }
                 Ty::Int
             }
             Builtin::Exists => Ty::Bool,
@@ -403,13 +406,14 @@ impl Checker<'_> {
             Builtin::Now => Ty::Date,
             Builtin::Join => {
                 if let (Some((_, ty)), Some(arg)) = (checked.first(), args.first())
-                    && !matches!(ty.base(), Ty::List(_) | Ty::Error) {
-                        self.error(Diagnostic::error(
-                            Code::Type,
-                            arg.span,
-                            "`join` takes a list first",
-                        ));
-                    }
+                    && !matches!(ty.base(), Ty::List(_) | Ty::Error)
+                {
+                    self.error(Diagnostic::error(
+                        Code::Type,
+                        arg.span,
+                        "`join` takes a list first",
+                    ));
+                }
                 str_arg(self, 1);
                 Ty::Str
             }

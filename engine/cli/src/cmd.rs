@@ -1,0 +1,113 @@
+//! One module per subcommand.
+
+mod check;
+mod eval;
+mod fmt;
+mod schema;
+mod test;
+
+use crate::cli::{Cli, Command};
+use crate::output::Output;
+
+/// How a command ended; the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    /// The check failed: diagnostics, a denying policy, failing tests.
+    Failed = 1,
+    /// The command could not run: bad input, unreadable files.
+    Error = 2,
+}
+
+/// An error that stops a command; printed as `error: ...`, exit code 2.
+pub type Error = Box<dyn std::error::Error>;
+
+pub fn run(cli: Cli, out: &mut Output) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Check {
+            paths,
+            error_format,
+            deny_warnings,
+        } => check::run(&paths, error_format, deny_warnings, out),
+        Command::Fmt { paths, check } => fmt::run(&paths, check, out),
+        Command::Eval {
+            inventory,
+            rules,
+            policy,
+            policy_name,
+            format,
+            explain,
+            now,
+        } => eval::run(
+            &eval::Args {
+                inventory,
+                rules,
+                policy,
+                policy_name,
+                format,
+                explain,
+                now,
+            },
+            out,
+        ),
+        Command::Test { paths, now } => test::run(&paths, now.as_deref(), out),
+        Command::Schema => schema::run(out),
+    }
+}
+
+/// Prints diagnostics in the chosen format; returns (errors, warnings).
+pub fn print_diagnostics(
+    sources: &winspect_lang::SourceMap,
+    diagnostics: &[winspect_lang::Diagnostic],
+    format: crate::cli::ErrorFormat,
+    out: &mut Output,
+) -> (usize, usize) {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    match format {
+        crate::cli::ErrorFormat::Human => {
+            for d in diagnostics {
+                out.error_raw(&winspect_lang::render(sources, d));
+                out.error("");
+            }
+        }
+        crate::cli::ErrorFormat::Json => {
+            let items: Vec<winspect_lang::JsonDiagnostic> = diagnostics
+                .iter()
+                .map(|d| winspect_lang::JsonDiagnostic::new(sources, d))
+                .collect();
+            out.print(&serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned()));
+        }
+    }
+    (errors, warnings)
+}
+
+/// Checks the sources; prints diagnostics; returns the program if there is
+/// no error.
+pub fn compile(
+    sources: &winspect_lang::SourceMap,
+    today: winspect_inventory::Date,
+    out: &mut Output,
+) -> Option<winspect_lang::Program> {
+    let loader = crate::load::test_inventory;
+    let options = winspect_lang::CheckOptions {
+        today: Some(today),
+        load_inventory: Some(&loader),
+    };
+    let checked = winspect_lang::check(sources, &options);
+    print_diagnostics(
+        sources,
+        &checked.diagnostics,
+        crate::cli::ErrorFormat::Human,
+        out,
+    );
+    checked.program
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
