@@ -27,6 +27,9 @@ pub(crate) use builtins::is_pure as builtins_is_pure;
 /// versions they need with `requires winspect ">= 0.1"`.
 pub const LANGUAGE_VERSION: &str = "0.1.0";
 
+/// At most this many diagnostics are reported per run.
+pub const MAX_DIAGNOSTICS: usize = 200;
+
 /// What fix kinds a rule may give.
 pub const FIX_KINDS: [&str; 5] = ["text", "powershell", "reg", "dism", "dockerfile"];
 
@@ -293,6 +296,18 @@ impl Checker<'_> {
             .sort_by_key(|d| (d.span.file, d.span.start, d.level));
         self.diags.dedup();
         let failed = self.diags.iter().any(Diagnostic::is_error);
+        if self.diags.len() > MAX_DIAGNOSTICS {
+            // Past a few hundred, more diagnostics help nobody, and each one
+            // costs a look-up in its file: keep the run linear.
+            let hidden = self.diags.len() - MAX_DIAGNOSTICS;
+            self.diags.truncate(MAX_DIAGNOSTICS);
+            let span = self.diags.last().map(|d| d.span).unwrap_or_default();
+            self.diags.push(Diagnostic::error(
+                Code::Syntax,
+                span,
+                format!("{hidden} more problems are not shown"),
+            ));
+        }
         Checked {
             diagnostics: self.diags,
             program: if failed { None } else { program },

@@ -4,8 +4,6 @@
 //! input in backticks and never name a Rust type; extra detail goes in
 //! `help`. The checker returns all diagnostics of a run at once.
 
-use std::fmt;
-
 use serde::Serialize;
 
 use crate::source::{Location, SourceMap, Span};
@@ -162,89 +160,91 @@ impl JsonDiagnostic {
     }
 }
 
+/// At most this many characters of a source line are shown in a code frame;
+/// longer lines are cut around the span.
+const FRAME_WIDTH: usize = 100;
+
 /// Renders a diagnostic for people: the message, `file:line:col` and a code
-/// frame with the span underlined.
+/// frame with the span underlined, the label and the help.
+///
+/// ```text
+/// error[unknown-name]: `IisSite` has no field `nam`
+///   --> rules/iis.rules:5:31
+///    |
+///  5 |   for site in iis.sites where site.nam == "x" {
+///    |                                    ^^^ unknown field
+///    = help: did you mean `name`?
+/// ```
 pub fn render(sources: &SourceMap, d: &Diagnostic) -> String {
-    let Some(file) = sources.file(d.span.file) else {
-        return format!("{}: {}", level_word(d.level), d.message);
-    };
-    let report = Report {
-        diagnostic: d,
-        source: miette::NamedSource::new(file.path.clone(), file.text.clone()),
-    };
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_context_lines(1)
-            .with_width(100);
-    let mut out = String::new();
-    let location = sources.location(d.span);
-    if handler.render_report(&mut out, &report).is_err() {
-        out.clear();
-    }
-    // miette names the file in the frame; a plain first line keeps the
-    // location greppable and clickable in terminals and editors.
-    format!(
-        "{}[{}]: {}\n  --> {location}\n{out}",
+    let mut out = format!(
+        "{}[{}]: {}\n",
         level_word(d.level),
         d.code.as_str(),
         d.message
-    )
+    );
+    let Some(file) = sources.file(d.span.file) else {
+        return out;
+    };
+    let location = sources.location(d.span);
+    out.push_str(&format!("  --> {location}\n"));
+    let text: &str = &file.text;
+    let start = (d.span.start as usize).min(text.len());
+    let line_start = text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let line_end = text
+        .get(start..)
+        .and_then(|t| t.find('\n'))
+        .map(|i| start + i)
+        .unwrap_or(text.len());
+    let line: Vec<char> = text
+        .get(line_start..line_end)
+        .unwrap_or("")
+        .chars()
+        .collect();
+    let col = location.column.saturating_sub(1).min(line.len());
+    let end = (d.span.end as usize).clamp(start, line_end);
+    let width = text
+        .get(start..end)
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        .max(1);
+    // Window the line so the span is visible whatever the line's length.
+    let first = col
+        .saturating_sub(FRAME_WIDTH / 2)
+        .min(line.len().saturating_sub(FRAME_WIDTH.min(line.len())));
+    let first = if line.len() <= FRAME_WIDTH { 0 } else { first };
+    let last = (first + FRAME_WIDTH).min(line.len());
+    let shown: String = line
+        .get(first..last)
+        .unwrap_or(&[])
+        .iter()
+        .map(|c| if *c == '\t' { ' ' } else { *c })
+        .collect();
+    let prefix = if first > 0 { "..." } else { "" };
+    let suffix = if last < line.len() { "..." } else { "" };
+    let number = location.line.to_string();
+    let gutter = " ".repeat(number.len());
+    let marks = width.min(last.saturating_sub(col).max(1));
+    let pad = " ".repeat(prefix.len() + col.saturating_sub(first));
+    out.push_str(&format!("{gutter} |\n{number} | {prefix}{shown}{suffix}\n"));
+    out.push_str(&format!("{gutter} | {pad}{}", "^".repeat(marks)));
+    if let Some(label) = &d.label {
+        out.push_str(&format!(" {label}"));
+    }
+    out.push('\n');
+    if let Some(help) = &d.help {
+        out.push_str(&format!("{gutter} = help: {help}\n"));
+    }
+    out
 }
 
 fn level_word(level: Level) -> &'static str {
     match level {
         Level::Error => "error",
         Level::Warning => "warning",
-    }
-}
-
-struct Report<'a> {
-    diagnostic: &'a Diagnostic,
-    source: miette::NamedSource<std::sync::Arc<str>>,
-}
-
-impl fmt::Debug for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
-    }
-}
-
-impl fmt::Display for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
-    }
-}
-
-impl std::error::Error for Report<'_> {}
-
-impl miette::Diagnostic for Report<'_> {
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diagnostic.level {
-            Level::Error => miette::Severity::Error,
-            Level::Warning => miette::Severity::Warning,
-        })
-    }
-
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        let span = self.diagnostic.span;
-        let len = (span.end.saturating_sub(span.start)) as usize;
-        let label = miette::LabeledSpan::new(
-            self.diagnostic.label.clone(),
-            span.start as usize,
-            len.max(usize::from(len == 0)),
-        );
-        Some(Box::new(std::iter::once(label)))
     }
 }
 
@@ -288,5 +288,31 @@ mod tests {
         assert!(text.contains("when iis.sitez"), "{text}");
         assert!(text.contains("unknown field"), "{text}");
         assert!(text.contains("did you mean `sites`?"), "{text}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let mut map = SourceMap::new();
+        let p = map.add_pack("p");
+        let line = format!("{}XYZ{}", "a".repeat(5000), "b".repeat(5000));
+        let id = map.add_pack_file(p, "x.rules", line.as_str());
+        let d = Diagnostic::error(Code::Syntax, Span::new(id, 5000, 5003), "here");
+        let text = render(&map, &d);
+        let frame = text.lines().nth(3).unwrap();
+        assert!(frame.contains("XYZ") && frame.len() < 130, "{frame}");
+        let marks = text.lines().nth(4).unwrap();
+        assert_eq!(marks.find('^'), frame.find("XYZ"), "{text}");
+        for (start, end) in [
+            (0, 0),
+            (10_002, 10_003),
+            (10_003, 10_003),
+            (4999, 10_003),
+            (9000, 20),
+        ] {
+            let _ = render(
+                &map,
+                &Diagnostic::error(Code::Syntax, Span::new(id, start, end), "x"),
+            );
+        }
     }
 }
