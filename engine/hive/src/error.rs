@@ -103,6 +103,12 @@ pub enum HiveError {
         /// What is wrong.
         problem: String,
     },
+    /// A key path asked for does not exist.
+    #[error("key `{path}` does not exist")]
+    KeyNotFound {
+        /// The path asked for.
+        path: String,
+    },
     /// A merged registry needs at least one hive.
     #[error("a merged registry needs at least one hive")]
     NoLayers,

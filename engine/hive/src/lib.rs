@@ -12,10 +12,14 @@
 //! cells that hold them, walks keep a visited set and a depth limit, and problems come back as
 //! [`HiveError`] values.
 
+pub mod dump;
 mod error;
+pub mod merge;
 pub mod regf;
+pub mod write;
 
 pub use error::HiveError;
+pub use merge::{Layer, LayerRef, MergedKey, MergedRegistry, MergedValue};
 pub use regf::{
     BaseBlock, Hive, KeyNode, LayerSemantics, LogReplay, Value, ValueData, ValueKind, fold_name,
     join_path, name_hash, names_equal, path_components,

@@ -193,47 +193,11 @@ impl Hive {
     /// `visit` gets each key's path (empty for the root) and node. A key that cannot be read, a
     /// cycle in the subkey lists or nesting beyond [`MAX_DEPTH`] is recorded in the returned list
     /// and its subtree skipped; the walk itself never fails and visits each key node at most once.
-    pub fn walk(&self, mut visit: impl FnMut(&str, &KeyNode<'_>)) -> Vec<HiveError> {
-        let mut errors = Vec::new();
-        let root = match self.root() {
-            Ok(root) => root,
-            Err(err) => {
-                errors.push(err);
-                return errors;
-            }
-        };
-        let mut seen: HashSet<u32> = HashSet::new();
-        let mut stack: Vec<(String, KeyNode<'_>, usize)> = vec![(String::new(), root, 0)];
-        seen.insert(root.offset());
-        while let Some((path, node, depth)) = stack.pop() {
-            visit(&path, &node);
-            if depth >= MAX_DEPTH {
-                errors.push(HiveError::TooDeep {
-                    path,
-                    limit: MAX_DEPTH,
-                });
-                continue;
-            }
-            let children = match node.subkeys() {
-                Ok(children) => children,
-                Err(err) => {
-                    errors.push(err);
-                    continue;
-                }
-            };
-            for child in children.into_iter().rev() {
-                if !seen.insert(child.offset()) {
-                    errors.push(HiveError::Cycle {
-                        offset: child.offset(),
-                        path: path.clone(),
-                    });
-                    continue;
-                }
-                let child_path = join_path(&path, &child.name());
-                stack.push((child_path, child, depth + 1));
-            }
+    pub fn walk(&self, visit: impl FnMut(&str, &KeyNode<'_>)) -> Vec<HiveError> {
+        match self.root() {
+            Ok(root) => walk_from(root, visit),
+            Err(err) => vec![err],
         }
-        errors
     }
 
     /// Looks up the cell at `offset` and returns its data (without the size field).
@@ -244,6 +208,47 @@ impl Hive {
     pub(crate) fn minor_version(&self) -> u32 {
         self.base.minor_version
     }
+}
+
+/// Visits `start` and every key below it, depth first; paths are relative to `start`.
+/// Same guarantees as [`Hive::walk`].
+pub fn walk_from<'h>(
+    start: KeyNode<'h>,
+    mut visit: impl FnMut(&str, &KeyNode<'h>),
+) -> Vec<HiveError> {
+    let mut errors = Vec::new();
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut stack: Vec<(String, KeyNode<'h>, usize)> = vec![(String::new(), start, 0)];
+    seen.insert(start.offset());
+    while let Some((path, node, depth)) = stack.pop() {
+        visit(&path, &node);
+        if depth >= MAX_DEPTH {
+            errors.push(HiveError::TooDeep {
+                path,
+                limit: MAX_DEPTH,
+            });
+            continue;
+        }
+        let children = match node.subkeys() {
+            Ok(children) => children,
+            Err(err) => {
+                errors.push(err);
+                continue;
+            }
+        };
+        for child in children.into_iter().rev() {
+            if !seen.insert(child.offset()) {
+                errors.push(HiveError::Cycle {
+                    offset: child.offset(),
+                    path: path.clone(),
+                });
+                continue;
+            }
+            let child_path = join_path(&path, &child.name());
+            stack.push((child_path, child, depth + 1));
+        }
+    }
+    errors
 }
 
 fn next_bin(data: &[u8], from: usize, limit: usize) -> usize {

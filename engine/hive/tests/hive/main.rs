@@ -8,5 +8,8 @@
     reason = "test helpers: failing loudly and printing what is skipped is the point"
 )]
 
+mod delta;
+mod logs;
 mod realdata;
 mod support;
+mod system;

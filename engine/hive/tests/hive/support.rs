@@ -32,3 +32,75 @@ pub fn load(rel: &str) -> Option<Vec<u8>> {
 pub fn regipy(name: &str) -> Option<Vec<u8>> {
     load(&format!("regipy/{name}.xz"))
 }
+
+/// Python run with Debian's python3-hivex: prints `[path, [[name, type, hex], ...]]` per key.
+const HIVEX_DUMP: &str = r#"
+import hivex, json, sys
+h = hivex.Hivex(sys.argv[1])
+out = []
+stack = [(h.root(), "")]
+while stack:
+    node, path = stack.pop()
+    values = []
+    for v in h.node_values(node):
+        kind, data = h.value_value(v)
+        values.append([h.value_key(v), kind, data.hex()])
+    out.append([path, sorted(values)])
+    for child in h.node_children(node):
+        name = h.node_name(child)
+        stack.append((child, path + "\\" + name if path else name))
+print(json.dumps(sorted(out)))
+"#;
+
+/// One key as an independent reader sees it: path and sorted (name, type, hex data) values.
+pub type KeyDump = (String, Vec<(String, u32, String)>);
+
+/// Reads a hive with python3-hivex (an independent reader), or prints why not and returns `None`.
+pub fn hivex_dump(bytes: &[u8]) -> Option<Vec<KeyDump>> {
+    let python = "/usr/bin/python3";
+    let available = std::process::Command::new(python)
+        .args(["-c", "import hivex"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        println!(
+            "python3-hivex is not installed (apt-get install python3-hivex): skipping the independent read"
+        );
+        return None;
+    }
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), bytes).unwrap();
+    let output = std::process::Command::new(python)
+        .args(["-c", HIVEX_DUMP])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "hivex could not read the hive: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+/// The same view from our reader, for comparison with [`hivex_dump`].
+pub fn our_dump(hive: &winspect_hive::Hive) -> Vec<KeyDump> {
+    let mut out = Vec::new();
+    let errors = hive.walk(|path, key| {
+        let mut values: Vec<(String, u32, String)> = key
+            .values()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let data = v.raw_data().unwrap();
+                let hex = data.iter().map(|b| format!("{b:02x}")).collect();
+                (v.name().into_owned(), v.kind().to_u32(), hex)
+            })
+            .collect();
+        values.sort();
+        out.push((path.to_owned(), values));
+    });
+    assert!(errors.is_empty(), "{errors:?}");
+    out.sort();
+    out
+}
