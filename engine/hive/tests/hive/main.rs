@@ -10,6 +10,8 @@
 
 mod delta;
 mod logs;
+mod merge;
 mod realdata;
+mod roundtrip;
 mod support;
 mod system;

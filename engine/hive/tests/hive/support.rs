@@ -33,7 +33,8 @@ pub fn regipy(name: &str) -> Option<Vec<u8>> {
     load(&format!("regipy/{name}.xz"))
 }
 
-/// Python run with Debian's python3-hivex: prints `[path, [[name, type, hex], ...]]` per key.
+/// Python run with Debian's python3-hivex: prints `[path, [[name, type, hex], ...]]` per key
+/// (`!` for data hivex cannot read, which happens for tombstone values only).
 const HIVEX_DUMP: &str = r#"
 import hivex, json, sys
 h = hivex.Hivex(sys.argv[1])
@@ -43,8 +44,12 @@ while stack:
     node, path = stack.pop()
     values = []
     for v in h.node_values(node):
-        kind, data = h.value_value(v)
-        values.append([h.value_key(v), kind, data.hex()])
+        try:
+            kind, data = h.value_value(v)
+            values.append([h.value_key(v), kind, data.hex()])
+        except RuntimeError:
+            # hivex cannot follow a tombstone value's empty data reference (0xffffffff).
+            values.append([h.value_key(v), h.value_type(v)[0], "!"])
     out.append([path, sorted(values)])
     for child in h.node_children(node):
         name = h.node_name(child)
@@ -92,8 +97,15 @@ pub fn our_dump(hive: &winspect_hive::Hive) -> Vec<KeyDump> {
             .unwrap()
             .iter()
             .map(|v| {
-                let data = v.raw_data().unwrap();
-                let hex = data.iter().map(|b| format!("{b:02x}")).collect();
+                let hex = if v.is_tombstone() {
+                    "!".to_owned()
+                } else {
+                    v.raw_data()
+                        .unwrap()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect()
+                };
                 (v.name().into_owned(), v.kind().to_u32(), hex)
             })
             .collect();
