@@ -12,6 +12,7 @@ mod delta;
 mod logs;
 mod merge;
 mod realdata;
-mod roundtrip;
+mod robust;
+pub mod roundtrip;
 mod support;
 mod system;

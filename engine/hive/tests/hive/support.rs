@@ -1,6 +1,8 @@
 //! Locating and loading the shared real data (never copied into the repository).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// The real-data directory: `$WINSPECT_REALDATA` or `/work/shared/realdata`.
 pub fn realdata_dir() -> PathBuf {
@@ -28,9 +30,15 @@ pub fn load(rel: &str) -> Option<Vec<u8>> {
     }
 }
 
-/// Loads a regipy hive by its name without `.xz`.
+/// Loads a regipy hive by its name without `.xz`, decompressing each file once per test run.
 pub fn regipy(name: &str) -> Option<Vec<u8>> {
-    load(&format!("regipy/{name}.xz"))
+    static CACHE: Mutex<BTreeMap<String, Vec<u8>>> = Mutex::new(BTreeMap::new());
+    if let Some(bytes) = CACHE.lock().unwrap().get(name) {
+        return Some(bytes.clone());
+    }
+    let bytes = load(&format!("regipy/{name}.xz"))?;
+    CACHE.lock().unwrap().insert(name.to_owned(), bytes.clone());
+    Some(bytes)
 }
 
 /// Python run with Debian's python3-hivex: prints `[path, [[name, type, hex], ...]]` per key
