@@ -3,12 +3,12 @@
 //! [`Hive`] owns the file's bytes; [`KeyNode`] and [`Value`] borrow from it and decode fields on
 //! demand, so opening a 100 MB hive costs one pass over its bin headers and nothing more.
 
-pub mod base_block;
-mod bytes;
+pub(crate) mod base_block;
+pub(crate) mod bytes;
 mod cell;
 mod key;
 mod list;
-pub mod log;
+pub(crate) mod log;
 mod value;
 
 use std::collections::HashSet;
@@ -315,4 +315,41 @@ pub fn name_hash(name: &str) -> u32 {
     name.encode_utf16().map(upcase_unit).fold(0u32, |h, unit| {
         h.wrapping_mul(37).wrapping_add(u32::from(unit))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_compare_like_the_registry() {
+        assert!(names_equal("CurrentVersion", "CURRENTVERSION"));
+        assert!(names_equal("Ключ", "КЛЮЧ"));
+        assert!(!names_equal("Key", "Keys"));
+        // ß upper-cases to two characters, so the registry leaves it alone.
+        assert!(!names_equal("ß", "SS"));
+        assert_eq!(fold_name("Straße"), "STRAßE");
+        assert_eq!(path_components(r"\A\\B\").collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(join_path("", "A"), "A");
+        assert_eq!(join_path("A", "B"), r"A\B");
+    }
+
+    #[test]
+    fn lh_hash_is_case_insensitive() {
+        // h = 37 * h + upcase(c) over "AB": 37 * 65 + 66.
+        assert_eq!(name_hash("ab"), 37 * 65 + 66);
+        assert_eq!(name_hash("ab"), name_hash("AB"));
+    }
+
+    #[test]
+    fn checksum_remaps_its_reserved_results() {
+        let mut header = vec![0u8; 512];
+        assert_eq!(base_block::checksum(&header), 1);
+        header[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(base_block::checksum(&header), u32::MAX - 1);
+        header[4..8].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(base_block::checksum(&header), u32::MAX - 1);
+        header[8..12].copy_from_slice(&0x10u32.to_le_bytes());
+        assert_eq!(base_block::checksum(&header), (u32::MAX ^ 1) ^ 0x10);
+    }
 }

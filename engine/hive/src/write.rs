@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::HiveError;
 use crate::regf::base_block::{self, BASE_BLOCK_SIZE, FLAG_LAYERED_KEYS};
+use crate::regf::bytes::put;
 use crate::regf::{LayerSemantics, MAX_DEPTH, ValueKind, fold_name, name_hash, path_components};
 
 /// Largest data kept in one cell (and the size of each big-data segment).
@@ -287,12 +288,6 @@ impl HiveBuilder {
 fn write_error(problem: impl Into<String>) -> HiveError {
     HiveError::Write {
         problem: problem.into(),
-    }
-}
-
-fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(slot) = buf.get_mut(at..at + bytes.len()) {
-        slot.copy_from_slice(bytes);
     }
 }
 

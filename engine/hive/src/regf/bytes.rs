@@ -38,6 +38,15 @@ pub(crate) fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
+/// Decodes a stored key or value name: Latin-1 when the compressed-name flag is set, else UTF-16LE.
+pub(crate) fn stored_name(raw: &[u8], compressed: bool) -> String {
+    if compressed {
+        latin1(raw)
+    } else {
+        utf16le(raw)
+    }
+}
+
 /// Writes `value` at `at`, growing nothing: callers size the buffer first.
 pub(crate) fn put(buf: &mut [u8], at: usize, value: &[u8]) {
     if let Some(slot) = at

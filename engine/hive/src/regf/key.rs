@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::bytes::{latin1, u16_at, u32_at, u64_at, utf16le};
+use super::bytes::{stored_name, u16_at, u32_at, u64_at, utf16le};
 use super::cell::NONE;
 use super::value::Value;
 use super::{Hive, list, names_equal};
@@ -117,11 +117,7 @@ impl<'h> KeyNode<'h> {
     pub fn name(&self) -> Cow<'h, str> {
         let len = usize::from(self.u16(72));
         let raw = self.cell.get(HEADER..HEADER + len).unwrap_or_default();
-        if self.flags() & FLAG_COMP_NAME != 0 {
-            Cow::Owned(latin1(raw))
-        } else {
-            Cow::Owned(utf16le(raw))
-        }
+        Cow::Owned(stored_name(raw, self.flags() & FLAG_COMP_NAME != 0))
     }
 
     /// The raw key-node flags (`KEY_*` bits).

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::Hive;
-use super::bytes::{latin1, u16_at, u32_at, utf16le};
+use super::bytes::{stored_name, u16_at, u32_at};
 use crate::error::HiveError;
 
 const HEADER: usize = 20;
@@ -170,11 +170,7 @@ impl<'h> Value<'h> {
     pub fn name(&self) -> Cow<'h, str> {
         let len = usize::from(u16_at(self.cell, 2).unwrap_or(0));
         let raw = self.cell.get(HEADER..HEADER + len).unwrap_or_default();
-        if self.flags() & FLAG_COMP_NAME != 0 {
-            Cow::Owned(latin1(raw))
-        } else {
-            Cow::Owned(utf16le(raw))
-        }
+        Cow::Owned(stored_name(raw, self.flags() & FLAG_COMP_NAME != 0))
     }
 
     /// The raw value flags.

@@ -137,8 +137,8 @@ fn a_log_with_a_bad_base_block_is_skipped() {
     log1[100] ^= 1; // breaks the base-block checksum
     let hive = Hive::from_bytes_with_logs(primary, &[&log1, &log2]).unwrap();
     let replay = hive.log_replay().unwrap();
-    // LOG2 starts at 291, but the primary expects 255 and up: the gap makes replay start at
-    // LOG2's first entry only if nothing earlier exists, which is what Windows does too.
+    // LOG2's first entry (291) equals its base block's sequence number and is not below the
+    // primary's (255), so replay starts there, as the format specification says.
     assert_eq!(replay.logs_used, [1]);
     assert!(matches!(
         &replay.problems[..],
