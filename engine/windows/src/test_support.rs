@@ -1,0 +1,28 @@
+//! Access to the real third-party test data (see the data set's MANIFEST.md).
+
+use std::path::PathBuf;
+
+/// The directory of real test data: `WINSPECT_REALDATA`, else the shared copy.
+pub(crate) fn realdata_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("WINSPECT_REALDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/realdata"));
+    dir.is_dir().then_some(dir)
+}
+
+/// The bytes of `relative` in the real data set, or `None` (saying so) when
+/// the data set is absent.
+pub(crate) fn realdata_bytes(relative: &str) -> Option<Vec<u8>> {
+    let Some(dir) = realdata_dir() else {
+        println!("skipped: real test data not found (set WINSPECT_REALDATA); wanted {relative}");
+        return None;
+    };
+    // The data set is there, so a missing file is a real failure.
+    let path = dir.join(relative);
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// The text of `relative` in the real data set.
+pub(crate) fn realdata(relative: &str) -> Option<String> {
+    realdata_bytes(relative).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
