@@ -128,6 +128,17 @@ impl FileSource for MemoryFiles {
     }
 }
 
+/// The file's name: the part after the last `/`.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The captured bytes of `file`, or an error saying they were not captured.
+pub(crate) fn captured<'a>(file: &FileRef<'a>) -> Result<&'a [u8], String> {
+    file.bytes
+        .ok_or_else(|| format!("`{}`: the file's content was not captured", file.path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +163,11 @@ mod tests {
         );
         let b = files.file("Windows/B.txt").unwrap();
         assert!(b.bytes.is_none());
+        assert_eq!(
+            captured(&b).unwrap_err(),
+            "`Windows/b.txt`: the file's content was not captured"
+        );
+        assert_eq!(file_name("a/b/c.json"), "c.json");
+        assert_eq!(file_name("c.json"), "c.json");
     }
 }

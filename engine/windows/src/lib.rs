@@ -7,8 +7,12 @@
 //! Each extractor lives in its own module and can be called alone;
 //! [`extract`] runs them all.
 
+pub mod deps_json;
+pub mod dotnet_framework;
+pub mod dotnet_runtimes;
 pub mod files;
 pub mod pe;
+pub mod powershell;
 pub mod registry;
 
 #[cfg(test)]
@@ -16,6 +20,39 @@ mod test_support;
 
 pub use files::{FileRef, FileSource, MemoryFiles};
 pub use registry::{MemoryRegistry, RegData, RegKey, RegValue, RegistryError, RegistryView};
+
+/// Something an extractor noticed that does not stop it: the facts it
+/// reports are still whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The inventory section concerned, e.g. `windows`.
+    pub section: String,
+    pub message: String,
+}
+
+/// What the extractors could not read ([`Gap`]s, which make the inventory
+/// partial) and what they noticed ([`Warning`]s).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub gaps: Vec<winspect_inventory::Gap>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Report {
+    pub fn gap(&mut self, section: &str, reason: impl Into<String>) {
+        self.gaps.push(winspect_inventory::Gap {
+            section: section.to_owned(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn warn(&mut self, section: &str, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            section: section.to_owned(),
+            message: message.into(),
+        });
+    }
+}
 
 /// A name folded for case-insensitive comparison, as NTFS and the registry
 /// compare names.
