@@ -396,11 +396,7 @@ mod tests {
             edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         ) {
             let seeds = seeds();
-            let mut bytes = seed.get(&seeds).clone();
-            for (at, byte) in &edits {
-                let i = at.index(bytes.len());
-                bytes[i] = *byte;
-            }
+            let bytes = crate::test_support::mutate(seed.get(&seeds).clone(), &edits);
             let _ = parse("mutant.deps.json", &bytes, &None, &mut Report::default());
         }
     }

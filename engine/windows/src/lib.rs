@@ -11,6 +11,7 @@ pub mod deps_json;
 pub mod dotnet_framework;
 pub mod dotnet_runtimes;
 pub mod files;
+pub mod iis;
 pub mod pe;
 pub mod powershell;
 pub mod registry;

@@ -26,3 +26,15 @@ pub(crate) fn realdata_bytes(relative: &str) -> Option<Vec<u8>> {
 pub(crate) fn realdata(relative: &str) -> Option<String> {
     realdata_bytes(relative).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
+
+/// `bytes` with each `(position, byte)` edit applied, positions taken
+/// modulo the length: how the no-panic property tests damage real inputs.
+pub(crate) fn mutate(mut bytes: Vec<u8>, edits: &[(proptest::sample::Index, u8)]) -> Vec<u8> {
+    if !bytes.is_empty() {
+        for (at, byte) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = *byte;
+        }
+    }
+    bytes
+}

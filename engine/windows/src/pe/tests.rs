@@ -464,11 +464,7 @@ proptest! {
         truncate in any::<bool>(),
     ) {
         let seeds = seeds();
-        let mut bytes = seed.get(&seeds).clone();
-        for (at, byte) in &edits {
-            let i = at.index(bytes.len());
-            bytes[i] = *byte;
-        }
+        let mut bytes = crate::test_support::mutate(seed.get(&seeds).clone(), &edits);
         if truncate {
             bytes.truncate(cut.index(bytes.len()));
         }
@@ -479,11 +475,7 @@ proptest! {
     fn mutated_version_blocks_never_panic(
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16),
     ) {
-        let mut bytes = sample().to_bytes();
-        for (at, byte) in &edits {
-            let i = at.index(bytes.len());
-            bytes[i] = *byte;
-        }
+        let bytes = crate::test_support::mutate(sample().to_bytes(), &edits);
         let _ = parse_version_info("mutant.dll", &bytes);
     }
 }
