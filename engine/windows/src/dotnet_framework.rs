@@ -139,8 +139,8 @@ mod tests {
     use crate::MemoryRegistry;
     use crate::files::MemoryFiles;
     use crate::pe::fixture::{VersionResource, pe_with_version};
-    use crate::registry::{RegData, regipy};
-    use crate::test_support::realdata;
+    use crate::registry::RegData;
+    use crate::test_support::scancode_software;
 
     #[test]
     fn releases_map_to_versions_by_the_documented_minimums() {
@@ -179,18 +179,9 @@ mod tests {
 
     #[test]
     fn the_scancode_container_dump_is_dotnet_4_8_with_the_clr_patch_level() {
-        let Some(text) = realdata("scancode/SOFTWARE-registry-entries.json") else {
+        let Some(registry) = scancode_software("sha256:aa") else {
             return;
         };
-        let mut registry = MemoryRegistry::new();
-        regipy::load(
-            &mut registry,
-            "SOFTWARE",
-            "dump",
-            &text,
-            &Some("sha256:aa".into()),
-        )
-        .unwrap();
         let mut files = MemoryFiles::new();
         files.add(
             PATCH_LEVEL_FILES[0],

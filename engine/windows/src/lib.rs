@@ -7,14 +7,21 @@
 //! Each extractor lives in its own module and can be called alone;
 //! [`extract`] runs them all.
 
+pub mod defender;
 pub mod deps_json;
 pub mod dotnet_framework;
 pub mod dotnet_runtimes;
 pub mod files;
 pub mod iis;
+pub mod lsa;
+pub mod os;
 pub mod pe;
 pub mod powershell;
+pub mod programs;
 pub mod registry;
+pub mod schannel;
+pub mod services;
+pub mod updates;
 
 #[cfg(test)]
 mod test_support;

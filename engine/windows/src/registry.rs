@@ -201,6 +201,15 @@ pub(crate) fn require_key(view: &dyn RegistryView, path: &str) -> Result<RegKey,
         .ok_or_else(|| RegistryError::new(path, "the key does not exist"))
 }
 
+/// The subkeys of `key`, each opened; subkeys that vanish between listing
+/// and opening (a view should not do this) are errors.
+pub(crate) fn subkeys(view: &dyn RegistryView, key: &RegKey) -> Result<Vec<RegKey>, RegistryError> {
+    key.subkeys
+        .iter()
+        .map(|name| require_key(view, &key.child_path(name)))
+        .collect()
+}
+
 /// The control set an offline SYSTEM hive boots with: `Select\Current`
 /// names `ControlSet00N` (offline hives have no `CurrentControlSet` link).
 pub fn current_control_set(view: &dyn RegistryView) -> Result<String, RegistryError> {

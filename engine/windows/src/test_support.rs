@@ -38,3 +38,19 @@ pub(crate) fn mutate(mut bytes: Vec<u8>, edits: &[(proptest::sample::Index, u8)]
     }
     bytes
 }
+
+/// The registry dump of a real container's SOFTWARE hive (scancode's
+/// regipy JSON), loaded as written by `layer`.
+pub(crate) fn scancode_software(layer: &str) -> Option<crate::MemoryRegistry> {
+    let text = realdata("scancode/SOFTWARE-registry-entries.json")?;
+    let mut registry = crate::MemoryRegistry::new();
+    crate::registry::regipy::load(
+        &mut registry,
+        "SOFTWARE",
+        "dump",
+        &text,
+        &Some(layer.to_owned()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    Some(registry)
+}
