@@ -7,10 +7,12 @@
 //! Each extractor lives in its own module and can be called alone;
 //! [`extract`] runs them all.
 
+pub mod capture;
 pub mod defender;
 pub mod deps_json;
 pub mod dotnet_framework;
 pub mod dotnet_runtimes;
+mod extract;
 pub mod files;
 pub mod iis;
 pub mod lsa;
@@ -26,6 +28,8 @@ pub mod updates;
 #[cfg(test)]
 mod test_support;
 
+pub use capture::{CAPTURE_RULES, CaptureRequest, CaptureRule};
+pub use extract::extract;
 pub use files::{FileRef, FileSource, MemoryFiles};
 pub use registry::{MemoryRegistry, RegData, RegKey, RegValue, RegistryError, RegistryView};
 
