@@ -1,12 +1,14 @@
 //! Internet Information Services: whether it is installed and which version
 //! (`SOFTWARE\Microsoft\InetStp`), what `applicationHost.config` declares,
-//! and the `web.config` files of the sites' folders.
+//! and the `web.config` files of the sites' folders; a site's root
+//! `web.config` also changes the site settings applicationHost.config
+//! delegates to it.
 
 pub mod app_host;
 pub mod web_config;
 mod xml;
 
-use winspect_inventory::{Iis, WindowsVersion};
+use winspect_inventory::{Iis, IisSite, WindowsVersion};
 
 pub use xml::ConfigError;
 
@@ -43,17 +45,26 @@ pub fn extract(
         let text = xml::decode(file.path, bytes).map_err(|e| e.to_string())?;
         app_host::parse(file.path, &text, &file.layer(), report).map_err(|e| e.to_string())
     });
-    let host = match parsed {
+    let mut host = match parsed {
         Ok(host) => host,
         Err(reason) => {
             report.gap(SECTION, reason);
             return Ok(iis);
         }
     };
-    iis.sites = host.sites;
-    iis.app_pools = host.app_pools;
-    iis.global_modules = host.global_modules;
-    let folders = site_folders(&iis, report);
+    let folders = site_folders(&host.sites, report);
+    // The folded `web.config` path at the root of each site.
+    let site_roots: Vec<Option<String>> = host
+        .sites
+        .iter()
+        .map(|site| {
+            let folder = image_path(&site.physical_path)?;
+            Some(fold_name(&format!(
+                "{}/web.config",
+                folder.trim_end_matches('/')
+            )))
+        })
+        .collect();
     for file in files.files() {
         if !names_equal(file_name(file.path), "web.config") {
             continue;
@@ -67,13 +78,29 @@ pub fn extract(
         }
         let parsed = captured(&file).and_then(|bytes| {
             let text = xml::decode(file.path, bytes).map_err(|e| e.to_string())?;
-            web_config::parse(file.path, &text, &file.layer()).map_err(|e| e.to_string())
+            let web =
+                web_config::parse(file.path, &text, &file.layer()).map_err(|e| e.to_string())?;
+            Ok((text, web))
         });
-        match parsed {
-            Ok(web) => iis.web_configs.push(web),
-            Err(reason) => report.gap(SECTION, reason),
+        let (text, web) = match parsed {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                report.gap(SECTION, reason);
+                continue;
+            }
+        };
+        iis.web_configs.push(web);
+        for (index, root) in site_roots.iter().enumerate() {
+            if root.as_deref() == Some(folded.as_str())
+                && let Err(e) = host.apply_site_web_config(index, file.path, &text, report)
+            {
+                report.gap(SECTION, e.to_string());
+            }
         }
     }
+    iis.sites = host.sites;
+    iis.app_pools = host.app_pools;
+    iis.global_modules = host.global_modules;
     iis.web_configs.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(iis)
 }
@@ -81,9 +108,9 @@ pub fn extract(
 /// The folders of every application's root, relative to `C:\`, folded and
 /// ending in `/`. A path on another drive, or with a variable other than the
 /// system ones, is not in the image: a warning says so.
-fn site_folders(iis: &Iis, report: &mut Report) -> Vec<String> {
+fn site_folders(sites: &[IisSite], report: &mut Report) -> Vec<String> {
     let mut folders = Vec::new();
-    for site in &iis.sites {
+    for site in sites {
         for app in &site.applications {
             if app.physical_path.is_empty() {
                 continue;

@@ -4,7 +4,9 @@
 //! Defaults are the ones IIS's own schema (`IIS_schema.xml`) declares. A
 //! site's settings start from them, then take the server-level
 //! `system.webServer`, then `<location path="">`, then every
-//! `<location path="SITE">` in file order; the last value set wins.
+//! `<location path="SITE">` in file order; the last value set wins. The
+//! site's root `web.config` may then change the sections delegated to it
+//! ([`AppHost::apply_site_web_config`]).
 
 use roxmltree::Node;
 use winspect_inventory::{IisAppPool, IisApplication, IisBinding, IisModule, IisSite, Layer};
@@ -20,7 +22,36 @@ pub struct AppHost {
     pub sites: Vec<IisSite>,
     pub app_pools: Vec<IisAppPool>,
     pub global_modules: Vec<IisModule>,
+    /// Per site, in the order of `sites`: what a `web.config` starts from.
+    site_state: Vec<SiteState>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+struct SiteState {
+    settings: Settings,
+    /// The sections a `web.config` of the site may set.
+    delegated: Vec<&'static str>,
+    /// The site's `logFile enabled` (or `siteDefaults`).
+    log_file: bool,
+}
+
+/// The `system.webServer` sections the inventory reports.
+const DIRECTORY_BROWSE: &str = "directoryBrowse";
+const ANONYMOUS: &str = "security/authentication/anonymousAuthentication";
+const BASIC: &str = "security/authentication/basicAuthentication";
+const WINDOWS: &str = "security/authentication/windowsAuthentication";
+const HTTP_ERRORS: &str = "httpErrors";
+const HTTP_LOGGING: &str = "httpLogging";
+const REQUEST_FILTERING: &str = "security/requestFiltering";
+const SECTIONS: &[&str] = &[
+    DIRECTORY_BROWSE,
+    ANONYMOUS,
+    BASIC,
+    WINDOWS,
+    HTTP_ERRORS,
+    HTTP_LOGGING,
+    REQUEST_FILTERING,
+];
 
 /// Parses `text` (named `path`, from `layer`). Bindings that cannot be split
 /// keep their raw text and add a warning to `report`.
@@ -54,10 +85,61 @@ pub fn parse(
         }
     }
     for site in &mut host.sites {
-        let settings = effective_settings(&config, &site.name)?;
-        settings.apply(site);
+        let state = SiteState {
+            settings: effective_settings(&config, &site.name)?,
+            delegated: delegated_sections(&config, &site.name),
+            log_file: site.logging_enabled,
+        };
+        state.settings.apply(site, state.log_file);
+        host.site_state.push(state);
     }
     Ok(host)
+}
+
+impl AppHost {
+    /// Applies `text`, the `web.config` (named `path`) in the root folder of
+    /// `sites[site]`: its `system.webServer` settings for the sections
+    /// `applicationHost.config` delegates. A locked section it sets is a
+    /// warning in `report`: IIS answers such a site with error 500.19.
+    pub fn apply_site_web_config(
+        &mut self,
+        site: usize,
+        path: &str,
+        text: &str,
+        report: &mut Report,
+    ) -> Result<(), ConfigError> {
+        let (Some(target), Some(state)) = (self.sites.get_mut(site), self.site_state.get_mut(site))
+        else {
+            return Ok(());
+        };
+        let config = Config::parse(path, text)?;
+        let root = config.root();
+        let own_locations = children(root, "location").filter(|location| {
+            let at = location.attribute("path").unwrap_or_default().trim();
+            at.is_empty() || at == "."
+        });
+        let sections: Vec<Node<'_, '_>> = children(root, "system.webServer")
+            .chain(own_locations.flat_map(|l| children(l, "system.webServer")))
+            .collect();
+        for web_server in sections {
+            let delegated = &state.delegated;
+            let refused = state
+                .settings
+                .merge(&config, web_server, &|section| delegated.contains(&section))?;
+            for section in refused {
+                report.warn(
+                    SECTION,
+                    format!(
+                        "`{path}` line {}: site `{}` sets `system.webServer/{section}`, which applicationHost.config locks; IIS refuses to serve the site",
+                        config.line(web_server),
+                        target.name
+                    ),
+                );
+            }
+        }
+        state.settings.apply(target, state.log_file);
+        Ok(())
+    }
 }
 
 /// The `add` elements of a collection after its `clear` and `remove`
@@ -288,73 +370,74 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Takes every setting `web_server` (a `system.webServer` element) sets.
-    fn merge(&mut self, config: &Config<'_>, web_server: Node<'_, '_>) -> Result<(), ConfigError> {
-        let set_bool =
-            |target: &mut bool, path: &str, attribute: &str| -> Result<(), ConfigError> {
-                if let Some(node) = descendant(web_server, path)
-                    && let Some(value) = config.bool_attr(node, attribute)?
-                {
+    /// Takes the settings `web_server` (a `system.webServer` element) sets
+    /// in the sections `allowed` accepts; returns the sections it sets that
+    /// `allowed` refuses.
+    fn merge(
+        &mut self,
+        config: &Config<'_>,
+        web_server: Node<'_, '_>,
+        allowed: &dyn Fn(&'static str) -> bool,
+    ) -> Result<Vec<&'static str>, ConfigError> {
+        let mut refused = Vec::new();
+        for &section in SECTIONS {
+            let Some(node) = descendant(web_server, section) else {
+                continue;
+            };
+            if !allowed(section) {
+                refused.push(section);
+                continue;
+            }
+            let set = |target: &mut bool, attribute: &str| -> Result<(), ConfigError> {
+                if let Some(value) = config.bool_attr(node, attribute)? {
                     *target = value;
                 }
                 Ok(())
             };
-        set_bool(&mut self.directory_browse, "directoryBrowse", "enabled")?;
-        set_bool(
-            &mut self.anonymous_auth,
-            "security/authentication/anonymousAuthentication",
-            "enabled",
-        )?;
-        set_bool(
-            &mut self.basic_auth,
-            "security/authentication/basicAuthentication",
-            "enabled",
-        )?;
-        set_bool(
-            &mut self.windows_auth,
-            "security/authentication/windowsAuthentication",
-            "enabled",
-        )?;
-        set_bool(&mut self.dont_log, "httpLogging", "dontLog")?;
-        set_bool(
-            &mut self.allow_double_escaping,
-            "security/requestFiltering",
-            "allowDoubleEscaping",
-        )?;
-        set_bool(
-            &mut self.allow_high_bit_characters,
-            "security/requestFiltering",
-            "allowHighBitCharacters",
-        )?;
-        if let Some(mode) =
-            descendant(web_server, "httpErrors").and_then(|e| e.attribute("errorMode"))
-        {
-            mode.clone_into(&mut self.error_mode);
-        }
-        if let Some(limits) = descendant(web_server, "security/requestFiltering/requestLimits") {
-            for (target, attribute) in [
-                (
-                    &mut self.max_allowed_content_length,
-                    "maxAllowedContentLength",
-                ),
-                (&mut self.max_url, "maxUrl"),
-                (&mut self.max_query_string, "maxQueryString"),
-            ] {
-                if let Some(value) = config.u64_attr(limits, attribute)? {
-                    *target = value;
+            match section {
+                DIRECTORY_BROWSE => set(&mut self.directory_browse, "enabled")?,
+                ANONYMOUS => set(&mut self.anonymous_auth, "enabled")?,
+                BASIC => set(&mut self.basic_auth, "enabled")?,
+                WINDOWS => set(&mut self.windows_auth, "enabled")?,
+                HTTP_LOGGING => set(&mut self.dont_log, "dontLog")?,
+                HTTP_ERRORS => {
+                    if let Some(mode) = node.attribute("errorMode") {
+                        mode.clone_into(&mut self.error_mode);
+                    }
+                }
+                _ => {
+                    set(&mut self.allow_double_escaping, "allowDoubleEscaping")?;
+                    set(
+                        &mut self.allow_high_bit_characters,
+                        "allowHighBitCharacters",
+                    )?;
+                    if let Some(limits) = descendant(node, "requestLimits") {
+                        for (target, attribute) in [
+                            (
+                                &mut self.max_allowed_content_length,
+                                "maxAllowedContentLength",
+                            ),
+                            (&mut self.max_url, "maxUrl"),
+                            (&mut self.max_query_string, "maxQueryString"),
+                        ] {
+                            if let Some(value) = config.u64_attr(limits, attribute)? {
+                                *target = value;
+                            }
+                        }
+                    }
                 }
             }
         }
-        Ok(())
+        Ok(refused)
     }
 
-    fn apply(self, site: &mut IisSite) {
+    fn apply(&self, site: &mut IisSite, log_file: bool) {
         site.directory_browse = self.directory_browse;
         site.anonymous_auth = self.anonymous_auth;
         site.basic_auth = self.basic_auth;
         site.windows_auth = self.windows_auth;
         site.detailed_errors = self.error_mode.eq_ignore_ascii_case("Detailed");
-        site.logging_enabled = site.logging_enabled && !self.dont_log;
+        site.logging_enabled = log_file && !self.dont_log;
         site.request_filtering.allow_double_escaping = self.allow_double_escaping;
         site.request_filtering.allow_high_bit_characters = self.allow_high_bit_characters;
         site.request_filtering.max_allowed_content_length = self.max_allowed_content_length;
@@ -369,7 +452,7 @@ fn effective_settings(config: &Config<'_>, site: &str) -> Result<Settings, Confi
     let root = config.root();
     let mut settings = Settings::default();
     for web_server in children(root, "system.webServer") {
-        settings.merge(config, web_server)?;
+        settings.merge(config, web_server, &|_| true)?;
     }
     let location_path = |node: &Node<'_, '_>| {
         node.attribute("path")
@@ -381,13 +464,84 @@ fn effective_settings(config: &Config<'_>, site: &str) -> Result<Settings, Confi
     let server_wide = |path: &str| path.is_empty() || path == ".";
     for location in children(root, "location").filter(|l| server_wide(&location_path(l))) {
         for web_server in children(location, "system.webServer") {
-            settings.merge(config, web_server)?;
+            settings.merge(config, web_server, &|_| true)?;
         }
     }
     for location in children(root, "location").filter(|l| names_equal(&location_path(l), site)) {
         for web_server in children(location, "system.webServer") {
-            settings.merge(config, web_server)?;
+            settings.merge(config, web_server, &|_| true)?;
         }
     }
     Ok(settings)
+}
+
+/// The sections a `web.config` of `site` may set: each section's
+/// `overrideModeDefault` in `configSections` (Allow when unset), changed by
+/// `overrideMode` (or the older `allowOverride`) on a `<location>` for the
+/// server (`""`) and then for the site that holds the section.
+fn delegated_sections(config: &Config<'_>, site: &str) -> Vec<&'static str> {
+    let root = config.root();
+    let declarations = descendant(root, "configSections");
+    let mode_of = |node: Node<'_, '_>, attribute: &str| match node.attribute(attribute) {
+        Some(mode) if mode.eq_ignore_ascii_case("Allow") || mode.eq_ignore_ascii_case("true") => {
+            Some(true)
+        }
+        Some(mode) if mode.eq_ignore_ascii_case("Deny") || mode.eq_ignore_ascii_case("false") => {
+            Some(false)
+        }
+        _ => None,
+    };
+    let location_path = |node: Node<'_, '_>| {
+        node.attribute("path")
+            .unwrap_or_default()
+            .trim()
+            .trim_matches('/')
+            .to_owned()
+    };
+    SECTIONS
+        .iter()
+        .copied()
+        .filter(|section| {
+            let mut allowed = declarations
+                .and_then(|d| declaration(d, section))
+                .and_then(|node| mode_of(node, "overrideModeDefault"))
+                .unwrap_or(true);
+            let server = children(root, "location").filter(|l| {
+                let path = location_path(*l);
+                path.is_empty() || path == "."
+            });
+            let own = children(root, "location").filter(|l| names_equal(&location_path(*l), site));
+            for location in server.chain(own) {
+                let holds = children(location, "system.webServer")
+                    .any(|web_server| descendant(web_server, section).is_some());
+                if holds
+                    && let Some(mode) = mode_of(location, "overrideMode")
+                        .or_else(|| mode_of(location, "allowOverride"))
+                {
+                    allowed = mode;
+                }
+            }
+            allowed
+        })
+        .collect()
+}
+
+/// The `<section>` declaring `system.webServer/<section>` in `configSections`.
+fn declaration<'a, 'input>(sections: Node<'a, 'input>, section: &str) -> Option<Node<'a, 'input>> {
+    let named = |node: Node<'a, 'input>, tag: &str, name: &str| {
+        node.is_element() && node.tag_name().name() == tag && node.attribute("name") == Some(name)
+    };
+    let mut node = sections
+        .children()
+        .find(|child| named(*child, "sectionGroup", "system.webServer"))?;
+    let mut parts = section.split('/').peekable();
+    while let Some(part) = parts.next() {
+        let tag = if parts.peek().is_some() {
+            "sectionGroup"
+        } else {
+            "section"
+        };
+        node = node.children().find(|child| named(*child, tag, part))?;
+    }
+    Some(node)
 }

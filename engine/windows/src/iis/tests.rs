@@ -511,3 +511,119 @@ proptest! {
         }
     }
 }
+
+const SITE_WEB_CONFIG: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <system.webServer>
+    <directoryBrowse enabled="true" />
+    <httpErrors errorMode="Detailed" />
+    <security>
+      <authentication>
+        <anonymousAuthentication enabled="false" />
+      </authentication>
+    </security>
+  </system.webServer>
+</configuration>
+"#;
+
+#[test]
+fn a_site_web_config_changes_delegated_sections_of_the_real_server_config() {
+    let Some(text) = realdata("iis-redhatse-container/applicationHost.config") else {
+        return;
+    };
+    let mut report = Report::default();
+    let mut host = app_host::parse("applicationHost.config", &text, &None, &mut report).unwrap();
+    host.apply_site_web_config(
+        0,
+        "inetpub/wwwroot/web.config",
+        SITE_WEB_CONFIG,
+        &mut report,
+    )
+    .unwrap();
+    let site = &host.sites[0];
+    // directoryBrowse and httpErrors are Allow in configSections...
+    assert!(site.directory_browse);
+    assert!(site.detailed_errors);
+    // ...anonymousAuthentication is Deny: the web.config cannot change it.
+    assert!(site.anonymous_auth);
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(
+        report.warnings[0].message,
+        "`inetpub/wwwroot/web.config` line 3: site `Default Web Site` sets `system.webServer/security/authentication/anonymousAuthentication`, which applicationHost.config locks; IIS refuses to serve the site"
+    );
+}
+
+#[test]
+fn location_override_mode_unlocks_a_section_for_one_site() {
+    let config = CONFIG.replace(
+        "<configuration>\n",
+        r#"<configuration>
+  <configSections>
+    <sectionGroup name="system.webServer">
+      <section name="directoryBrowse" overrideModeDefault="Deny" />
+      <sectionGroup name="security">
+        <sectionGroup name="authentication">
+          <section name="anonymousAuthentication" overrideModeDefault="Deny" />
+        </sectionGroup>
+      </sectionGroup>
+    </sectionGroup>
+  </configSections>
+  <location path="Blog" overrideMode="Allow">
+    <system.webServer>
+      <security><authentication><anonymousAuthentication /></authentication></security>
+    </system.webServer>
+  </location>
+"#,
+    );
+    let mut report = Report::default();
+    let mut host = app_host::parse("applicationHost.config", &config, &None, &mut report).unwrap();
+    let blog = host.sites.iter().position(|s| s.name == "Blog").unwrap();
+    let shop = host.sites.iter().position(|s| s.name == "Shop").unwrap();
+    let mut report = Report::default();
+    host.apply_site_web_config(blog, "blog/web.config", SITE_WEB_CONFIG, &mut report)
+        .unwrap();
+    host.apply_site_web_config(shop, "shop/web.config", SITE_WEB_CONFIG, &mut report)
+        .unwrap();
+    let (blog, shop) = (&host.sites[blog], &host.sites[shop]);
+    assert!(!blog.anonymous_auth && !blog.directory_browse && blog.detailed_errors);
+    // Shop's own location already enabled directory browsing and turned
+    // anonymous authentication off; its web.config may change neither.
+    assert!(shop.directory_browse && !shop.anonymous_auth);
+    let refused: Vec<_> = report
+        .warnings
+        .iter()
+        .map(|w| {
+            w.message
+                .split(" sets ")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "`system.webServer/directoryBrowse`",
+            "`system.webServer/directoryBrowse`",
+            "`system.webServer/security/authentication/anonymousAuthentication`",
+        ]
+    );
+}
+
+#[test]
+fn the_extractor_applies_the_web_config_at_a_site_root() {
+    let mut files = MemoryFiles::new();
+    files.add(APPLICATION_HOST, CONFIG.as_bytes().to_vec(), None);
+    files.add(
+        "inetpub/blog/Web.config",
+        SITE_WEB_CONFIG.as_bytes().to_vec(),
+        None,
+    );
+    let mut report = Report::default();
+    let iis = extract(&MemoryRegistry::new(), &files, &mut report).unwrap();
+    let blog = iis.sites.iter().find(|s| s.name == "Blog").unwrap();
+    assert!(blog.directory_browse && blog.detailed_errors && !blog.anonymous_auth);
+    assert_eq!(iis.web_configs.len(), 1);
+}
