@@ -6,6 +6,26 @@
 //! [`FileSource`] (the merged files, with the bytes of the captured ones).
 //! Each extractor lives in its own module and can be called alone;
 //! [`extract`] runs them all.
+//!
+//! ```
+//! use winspect_inventory::Inventory;
+//! use winspect_windows::{MemoryFiles, MemoryRegistry, RegData, extract};
+//!
+//! let mut registry = MemoryRegistry::new();
+//! let key = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
+//! registry.set(key, "CurrentBuildNumber", RegData::String("20348".into()), None);
+//! registry.set(key, "CurrentMajorVersionNumber", RegData::Dword(10), None);
+//! registry.set(key, "UBR", RegData::Dword(2655), Some("sha256:update".into()));
+//! let mut files = MemoryFiles::new();
+//! files.add("app/App.deps.json", br#"{"libraries": {}}"#.to_vec(), None);
+//!
+//! let mut inventory = Inventory::default();
+//! let warnings = extract(&registry, &files, &mut inventory);
+//! assert!(warnings.is_empty());
+//! assert_eq!(inventory.windows.version.unwrap().as_str(), "10.0.20348.2655");
+//! // No SYSTEM hive here: the sections that need it are gaps.
+//! assert!(inventory.completeness.gaps.iter().any(|g| g.section == "services"));
+//! ```
 
 pub mod capture;
 pub mod defender;
@@ -42,7 +62,7 @@ pub struct Warning {
     pub message: String,
 }
 
-/// What the extractors could not read ([`Gap`]s, which make the inventory
+/// What the extractors could not read ([`Gap`](winspect_inventory::Gap)s, which make the inventory
 /// partial) and what they noticed ([`Warning`]s).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {

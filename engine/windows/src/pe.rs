@@ -3,7 +3,7 @@
 //!
 //! The `object` crate reads the PE headers, sections and resource tree (it is
 //! fuzzed and maintained with rustc's toolchain); the version resource itself
-//! is read here ([`version_info`]), because the crates that parse it either
+//! is read here ([`parse_version_info`]), because the crates that parse it either
 //! panic on damaged input (pelite 0.10 slices out of bounds) or report a
 //! wrong fixed file version (goblin 0.10 builds it from the file date).
 
