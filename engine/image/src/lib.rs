@@ -31,6 +31,8 @@ mod read;
 mod registry;
 mod source;
 mod stream;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod writer;
 
 pub use cache::{CACHE_DIR_ENV, Cache, CacheEntry, Pruned, parse_age};
