@@ -717,6 +717,17 @@ impl LayerReading<'_> {
         };
         let piped = pipe(reader, expect, bomb, |tar| {
             read_layer_tar(tar, &blob, &options.capture, limits.max_entries)
+        })
+        .map_err(|failure| match failure.digest {
+            // A blob that is not what the manifest says explains any other failure.
+            Some(actual) if actual != layer.verify && !options.allow_unverified_layers => {
+                Error::DigestMismatch {
+                    blob: blob.clone(),
+                    expected: layer.verify.clone(),
+                    actual,
+                }
+            }
+            _ => failure.error,
         })?;
         bar.finish();
         let mut summary = piped.value;

@@ -107,6 +107,14 @@ pub(crate) struct Piped<T> {
     pub uncompressed: u64,
 }
 
+/// A failed pipe: the error, and the blob's digest when all of it could
+/// still be read (so a corrupt blob is reported as a digest mismatch, the
+/// root cause, rather than as whatever the decoder tripped over).
+pub(crate) struct PipeFailure {
+    pub error: Error,
+    pub digest: Option<String>,
+}
+
 /// Streams `raw` through verification and decompression and gives
 /// `consume` the uncompressed bytes in a helper thread. Whatever `consume`
 /// leaves unread is still read and hashed: a blob counts as verified only
@@ -116,7 +124,7 @@ pub(crate) fn pipe<R, T>(
     expect: Expect,
     limits: BombLimits,
     consume: impl FnOnce(&mut dyn Read) -> Result<T, Error> + Send,
-) -> Result<Piped<T>, Error>
+) -> Result<Piped<T>, PipeFailure>
 where
     R: Read,
     T: Send,
@@ -141,19 +149,36 @@ where
         drop(tx);
         let consumed = consumer
             .join()
-            .map_err(|_| Error::invalid(&blob, "the layer reading thread failed"))?;
+            .unwrap_or_else(|_| Err(Error::invalid(&blob, "the layer reading thread failed")));
+        let Produced {
+            result,
+            digest,
+            uncompressed,
+        } = produced;
         // The producer's error is the root cause when both failed (the
         // consumer then only saw the stream stop).
-        match (produced, consumed) {
-            (Err(e), _) | (Ok(None), Err(e)) | (Ok(Some(_)), Err(e)) => Err(e),
-            (Ok(None), Ok(_)) => Err(Error::invalid(&blob, "the layer reader stopped early")),
-            (Ok(Some((_, digest, uncompressed))), Ok(value)) => Ok(Piped {
+        match (result, consumed, digest) {
+            (Ok(()), Ok(value), Ok(digest)) => Ok(Piped {
                 value,
                 digest,
                 uncompressed,
             }),
+            (Err(error), _, digest) | (Ok(()), Err(error), digest) => Err(PipeFailure {
+                error,
+                digest: digest.ok(),
+            }),
+            (Ok(()), Ok(_), Err(error)) => Err(PipeFailure {
+                error,
+                digest: None,
+            }),
         }
     })
+}
+
+struct Produced {
+    result: Result<(), Error>,
+    digest: Result<String, Error>,
+    uncompressed: u64,
 }
 
 fn produce<R: Read>(
@@ -161,20 +186,36 @@ fn produce<R: Read>(
     expect: Expect,
     limits: BombLimits,
     tx: &SyncSender<Result<Vec<u8>, Error>>,
-) -> Result<Option<(Compression, String, u64)>, Error> {
+) -> Produced {
     let blob = expect.blob.clone();
     let verifier = Verifier::new(raw, expect);
     let counter = verifier.counter();
     let mut buffered = BufReader::with_capacity(CHUNK, verifier);
-    let first = buffered.fill_buf().map_err(|e| from_io(e, &blob))?;
+    let first = match buffered.fill_buf() {
+        Ok(first) => first,
+        Err(e) => {
+            return Produced {
+                result: Err(from_io(e, &blob)),
+                digest: buffered.into_inner().finish(),
+                uncompressed: 0,
+            };
+        }
+    };
     let compression = Compression::detect(first);
     let decoder = match compression {
         Compression::Gzip => {
             Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
         }
-        Compression::Zstd => Decoder::Zstd(Box::new(
-            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| from_io(e, &blob))?,
-        )),
+        Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(buffered) {
+            Ok(d) => Decoder::Zstd(Box::new(d)),
+            Err(e) => {
+                return Produced {
+                    result: Err(from_io(e, &blob)),
+                    digest: Err(Error::invalid(&blob, "no zstd decoder")),
+                    uncompressed: 0,
+                };
+            }
+        },
         Compression::None => Decoder::None(buffered),
     };
     let mut guard = Guard {
@@ -203,20 +244,14 @@ fn produce<R: Read>(
             }
             chunk.truncate(filled);
             if tx.send(Ok(chunk)).is_err() {
-                // The consumer failed and will say why; stop quietly.
-                return Ok(false);
+                // The consumer failed and will say why.
+                break;
             }
         }
-        Ok(true)
+        Ok(())
     })();
-    match result {
-        Err(e) => {
-            let message = e.to_string();
-            let _ = tx.send(Err(Error::invalid(&blob, message)));
-            return Err(e);
-        }
-        Ok(false) => return Ok(None),
-        Ok(true) => {}
+    if let Err(e) = &result {
+        let _ = tx.send(Err(Error::invalid(&blob, e.to_string())));
     }
     let uncompressed = guard.produced;
     let buffered = match guard.inner {
@@ -224,12 +259,15 @@ fn produce<R: Read>(
         Decoder::Zstd(d) => d.finish(),
         Decoder::None(r) => r,
     };
-    // Bytes after the end of the compressed stream still belong to the blob
-    // and are hashed by `finish`.
-    let digest = buffered.into_inner().finish()?;
-    Ok(Some((compression, digest, uncompressed)))
+    // Bytes after the end of the compressed stream (or after a failure)
+    // still belong to the blob and are hashed by `finish`.
+    let digest = buffered.into_inner().finish();
+    Produced {
+        result,
+        digest,
+        uncompressed,
+    }
 }
-
 /// The unread rest of one chunk of a stream.
 #[derive(Default)]
 pub(crate) struct Cursor {
