@@ -6,7 +6,7 @@
 //! be read is treated as absent and rewritten.
 
 use std::fs;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -107,7 +107,9 @@ impl Cache {
     pub(crate) fn load(&self, digest: &str, fingerprint: &str) -> Option<LayerSummary> {
         let path = self.entry_path(digest, fingerprint)?;
         let file = fs::File::open(&path).ok()?;
-        let stored: Stored = serde_json::from_reader(BufReader::new(&file)).ok()?;
+        let mut bytes = Vec::new();
+        BufReader::new(&file).read_to_end(&mut bytes).ok()?;
+        let stored: Stored = serde_json::from_slice(&bytes).ok()?;
         if stored.format != FORMAT || stored.digest != digest || stored.fingerprint != fingerprint {
             return None;
         }

@@ -115,7 +115,16 @@ pub(crate) fn merge(
                     }
                 }
             };
-            if !matches!(node, Node::Dir) {
+            // A file or link replacing a directory hides what was below it.
+            if !matches!(node, Node::Dir)
+                && matches!(
+                    map.get(&k),
+                    Some(Slot {
+                        node: Node::Dir,
+                        ..
+                    })
+                )
+            {
                 remove_below(&mut map, &k);
             }
             map.insert(

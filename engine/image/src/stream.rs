@@ -131,12 +131,16 @@ where
 {
     let blob = expect.blob.clone();
     let (tx, rx) = sync_channel::<Result<Vec<u8>, Error>>(DEPTH);
+    // Used chunks go back to the producer, so the pipe allocates only a
+    // handful of them however large the blob.
+    let (recycle_tx, recycle_rx) = sync_channel::<Vec<u8>>(DEPTH + 2);
     std::thread::scope(|scope| {
         let consumer = scope.spawn(move || {
             let mut reader = ChannelReader {
                 rx,
                 cursor: Cursor::default(),
                 done: false,
+                recycle: recycle_tx,
             };
             let consumed = consume(&mut reader);
             if consumed.is_ok() {
@@ -144,7 +148,7 @@ where
             }
             consumed
         });
-        let produced = produce(raw, expect, limits, &tx);
+        let produced = produce(raw, expect, limits, &tx, &recycle_rx);
         // Closing the channel ends the consumer's stream.
         drop(tx);
         let consumed = consumer
@@ -186,6 +190,7 @@ fn produce<R: Read>(
     expect: Expect,
     limits: BombLimits,
     tx: &SyncSender<Result<Vec<u8>, Error>>,
+    recycled: &Receiver<Vec<u8>>,
 ) -> Produced {
     let blob = expect.blob.clone();
     let verifier = Verifier::new(raw, expect);
@@ -228,7 +233,8 @@ fn produce<R: Read>(
     };
     let result = (|| {
         loop {
-            let mut chunk = vec![0u8; CHUNK];
+            let mut chunk = recycled.try_recv().unwrap_or_default();
+            chunk.resize(CHUNK, 0);
             let mut filled = 0;
             while filled < CHUNK {
                 let space = chunk.get_mut(filled..).unwrap_or_default();
@@ -296,13 +302,16 @@ struct ChannelReader {
     rx: Receiver<Result<Vec<u8>, Error>>,
     cursor: Cursor,
     done: bool,
+    recycle: SyncSender<Vec<u8>>,
 }
 
 impl ChannelReader {
     fn drain(&mut self) -> Result<(), Error> {
         while !self.done {
             match self.rx.recv() {
-                Ok(Ok(_)) => {}
+                Ok(Ok(chunk)) => {
+                    let _ = self.recycle.try_send(chunk);
+                }
                 Ok(Err(e)) => return Err(e),
                 Err(_) => self.done = true,
             }
@@ -321,7 +330,10 @@ impl Read for ChannelReader {
                 return Ok(0);
             }
             match self.rx.recv() {
-                Ok(Ok(chunk)) => self.cursor = Cursor::new(chunk),
+                Ok(Ok(chunk)) => {
+                    let used = std::mem::replace(&mut self.cursor, Cursor::new(chunk));
+                    let _ = self.recycle.try_send(used.chunk);
+                }
                 Ok(Err(e)) => {
                     self.done = true;
                     return Err(to_io(e));
