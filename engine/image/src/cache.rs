@@ -1,0 +1,292 @@
+//! The layer cache: what reading a layer produced, keyed by the layer's
+//! digest and the capture fingerprint. Only verified layers are stored.
+//! Every write goes to a temporary file in the cache directory and is
+//! renamed into place, so a crash or a concurrent run leaves either the old
+//! entry, the new one, or none — never a torn one. A cache entry that cannot
+//! be read is treated as absent and rewritten.
+
+use std::fs;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::layer::LayerSummary;
+
+/// The environment variable that overrides the cache directory.
+pub const CACHE_DIR_ENV: &str = "WINSPECT_CACHE_DIR";
+
+/// Bumped when the stored form or the meaning of a summary changes.
+const FORMAT: u32 = 1;
+const SUFFIX: &str = ".layer.json";
+
+/// A cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// One cached layer, as `winspect cache ls` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheEntry {
+    /// The layer digest, `sha256:<hex>`.
+    pub digest: String,
+    /// The capture fingerprint the entry was made with.
+    pub fingerprint: String,
+    /// Bytes on disk.
+    pub size: u64,
+    /// When the entry was last written or read.
+    pub last_used: SystemTime,
+    pub path: PathBuf,
+}
+
+/// What [`Cache::prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    format: u32,
+    digest: String,
+    fingerprint: String,
+    summary: LayerSummary,
+}
+
+impl Cache {
+    /// The cache in `dir`, created when needed.
+    pub fn at(dir: impl Into<PathBuf>) -> Cache {
+        Cache { dir: dir.into() }
+    }
+
+    /// The cache in `$WINSPECT_CACHE_DIR`, else the user's cache directory
+    /// (`$XDG_CACHE_HOME/winspect`, `~/.cache/winspect`).
+    pub fn user_default() -> Result<Cache, Error> {
+        Ok(Cache::at(Cache::default_dir()?))
+    }
+
+    /// Where [`Cache::user_default`] keeps its entries.
+    pub fn default_dir() -> Result<PathBuf, Error> {
+        if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+            return Ok(PathBuf::from(dir));
+        }
+        dirs::cache_dir()
+            .map(|d| d.join("winspect"))
+            .ok_or_else(|| Error::Cache {
+                path: PathBuf::from("~/.cache"),
+                reason: format!("no user cache directory is known; set {CACHE_DIR_ENV}"),
+            })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn layers_dir(&self) -> PathBuf {
+        self.dir.join("layers")
+    }
+
+    fn entry_path(&self, digest: &str, fingerprint: &str) -> Option<PathBuf> {
+        let hex = digest.strip_prefix("sha256:")?;
+        let safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !safe(hex) || !safe(fingerprint) {
+            return None;
+        }
+        Some(
+            self.layers_dir()
+                .join(format!("{hex}.{fingerprint}{SUFFIX}")),
+        )
+    }
+
+    /// The summary stored for this layer and fingerprint, if any. Marks the
+    /// entry as used.
+    pub(crate) fn load(&self, digest: &str, fingerprint: &str) -> Option<LayerSummary> {
+        let path = self.entry_path(digest, fingerprint)?;
+        let file = fs::File::open(&path).ok()?;
+        let mut bytes = Vec::new();
+        BufReader::new(&file).read_to_end(&mut bytes).ok()?;
+        let stored: Stored = serde_json::from_slice(&bytes).ok()?;
+        if stored.format != FORMAT || stored.digest != digest || stored.fingerprint != fingerprint {
+            return None;
+        }
+        let _ = file.set_modified(SystemTime::now());
+        Some(stored.summary)
+    }
+
+    /// Stores a verified layer's summary.
+    pub(crate) fn store(
+        &self,
+        digest: &str,
+        fingerprint: &str,
+        summary: &LayerSummary,
+    ) -> Result<(), Error> {
+        let Some(path) = self.entry_path(digest, fingerprint) else {
+            return Ok(());
+        };
+        let dir = self.layers_dir();
+        let fail = |reason: String| Error::Cache {
+            path: dir.clone(),
+            reason,
+        };
+        fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&dir)
+            .map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
+        let stored = Stored {
+            format: FORMAT,
+            digest: digest.to_owned(),
+            fingerprint: fingerprint.to_owned(),
+            summary: summary.clone(),
+        };
+        {
+            let mut writer = BufWriter::new(temp.as_file());
+            serde_json::to_writer(&mut writer, &stored)
+                .map_err(|e| fail(format!("cannot write: {e}")))?;
+            writer
+                .flush()
+                .map_err(|e| fail(format!("cannot write: {e}")))?;
+        }
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| fail(format!("cannot sync: {e}")))?;
+        temp.persist(&path)
+            .map_err(|e| fail(format!("cannot rename into place: {}", e.error)))?;
+        Ok(())
+    }
+
+    /// Every entry, oldest use first.
+    pub fn list(&self) -> Result<Vec<CacheEntry>, Error> {
+        let dir = self.layers_dir();
+        let read = match fs::read_dir(&dir) {
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(&dir, e)),
+        };
+        let mut entries = Vec::new();
+        for item in read {
+            let item = item.map_err(|e| Error::io(&dir, e))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(SUFFIX) else {
+                continue;
+            };
+            let Some((hex, fingerprint)) = stem.split_once('.') else {
+                continue;
+            };
+            let meta = item.metadata().map_err(|e| Error::io(item.path(), e))?;
+            entries.push(CacheEntry {
+                digest: format!("sha256:{hex}"),
+                fingerprint: fingerprint.to_owned(),
+                size: meta.len(),
+                last_used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                path: item.path(),
+            });
+        }
+        entries.sort_by(|a, b| a.last_used.cmp(&b.last_used).then(a.digest.cmp(&b.digest)));
+        Ok(entries)
+    }
+
+    /// Removes every entry (`older_than` = `None`) or those last used longer
+    /// ago than `older_than`. Leftover temporary files of crashed runs older
+    /// than an hour go too.
+    pub fn prune(&self, older_than: Option<Duration>) -> Result<Pruned, Error> {
+        let now = SystemTime::now();
+        let mut pruned = Pruned::default();
+        for entry in self.list()? {
+            let age = now.duration_since(entry.last_used).unwrap_or_default();
+            if older_than.is_none_or(|limit| age > limit) {
+                fs::remove_file(&entry.path).map_err(|e| Error::io(&entry.path, e))?;
+                pruned.entries += 1;
+                pruned.bytes += entry.size;
+            }
+        }
+        if let Ok(read) = fs::read_dir(self.layers_dir()) {
+            for item in read.flatten() {
+                let stale = item
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map(|t| now.duration_since(t).unwrap_or_default() > Duration::from_secs(3600))
+                    .unwrap_or(false);
+                if item.file_name().to_string_lossy().starts_with(".tmp-") && stale {
+                    let _ = fs::remove_file(item.path());
+                }
+            }
+        }
+        Ok(pruned)
+    }
+}
+
+/// Reads a duration such as `30d`, `12h`, `90m`, `45s` or `2w` (for
+/// `winspect cache prune --older-than`).
+pub fn parse_age(text: &str) -> Result<Duration, Error> {
+    let text = text.trim();
+    let bad = || Error::Source {
+        input: text.to_owned(),
+        reason: "not an age: expected a number and a unit (s, m, h, d, w), e.g. `30d`".into(),
+    };
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_lists_and_prunes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path());
+        let digest = format!("sha256:{}", "a".repeat(64));
+        assert!(cache.load(&digest, "none").is_none());
+        let summary = LayerSummary {
+            other_entries: 3,
+            ..LayerSummary::default()
+        };
+        cache.store(&digest, "none", &summary).unwrap();
+        assert_eq!(cache.load(&digest, "none").unwrap(), summary);
+        assert!(cache.load(&digest, "other").is_none());
+        let listed = cache.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].digest, digest);
+        assert!(listed[0].size > 0);
+        assert_eq!(
+            cache
+                .prune(Some(Duration::from_secs(3600)))
+                .unwrap()
+                .entries,
+            0
+        );
+        assert_eq!(cache.prune(None).unwrap().entries, 1);
+        assert!(cache.list().unwrap().is_empty());
+        // A torn entry reads as absent.
+        cache.store(&digest, "none", &summary).unwrap();
+        fs::write(&listed[0].path, b"{\"format\":1,").unwrap();
+        assert!(cache.load(&digest, "none").is_none());
+    }
+
+    #[test]
+    fn ages_parse() {
+        assert_eq!(parse_age("30d").unwrap(), Duration::from_secs(30 * 86_400));
+        assert_eq!(parse_age("45s").unwrap(), Duration::from_secs(45));
+        assert!(parse_age("30").is_err());
+        assert!(parse_age("d").is_err());
+        assert!(parse_age("3y").is_err());
+    }
+}

@@ -1,0 +1,186 @@
+//! Test support (feature `test-support`): a real registry for tests. Starts
+//! Debian's `docker-registry` (the CNCF distribution registry) on
+//! 127.0.0.1 at a free port with htpasswd auth, in a temporary directory
+//! with its own config, and pushes OCI layouts to it with `skopeo`.
+//! Used by this crate's tests and by end-to-end tests of the CLI.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Set to `1` to skip tests that need `docker-registry` and `skopeo`.
+pub const SKIP_ENV: &str = "WINSPECT_SKIP_REGISTRY_TESTS";
+
+/// A running registry; stopped when dropped.
+#[derive(Debug)]
+pub struct TestRegistry {
+    child: Child,
+    /// `127.0.0.1:<port>`.
+    pub address: String,
+    pub username: String,
+    pub password: String,
+    dir: tempfile::TempDir,
+}
+
+/// Why a registry could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TestRegistryError {
+    #[error("registry tests skipped ({SKIP_ENV}=1)")]
+    Skipped,
+    #[error(
+        "`{0}` is not installed: install the Debian packages docker-registry, skopeo and apache2-utils \
+         (apt-get install docker-registry skopeo apache2-utils), or set {SKIP_ENV}=1 to skip registry tests"
+    )]
+    Missing(&'static str),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn tool(name: &'static str) -> Result<(), TestRegistryError> {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()));
+    if found {
+        Ok(())
+    } else {
+        Err(TestRegistryError::Missing(name))
+    }
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> TestRegistryError {
+    TestRegistryError::Failed(format!("{what}: {e}"))
+}
+
+impl TestRegistry {
+    /// Starts a registry, or says why it cannot (skipped, or a missing tool).
+    pub fn start() -> Result<TestRegistry, TestRegistryError> {
+        if std::env::var(SKIP_ENV).is_ok_and(|v| v == "1") {
+            return Err(TestRegistryError::Skipped);
+        }
+        tool("docker-registry")?;
+        tool("skopeo")?;
+        tool("htpasswd")?;
+        let dir = tempfile::tempdir().map_err(|e| failed("temporary directory", e))?;
+        let (username, password) = ("winspect".to_owned(), "registry-test-password".to_owned());
+        let output = Command::new("htpasswd")
+            .args(["-Bbn", &username, &password])
+            .output()
+            .map_err(|e| failed("htpasswd", e))?;
+        if !output.status.success() {
+            return Err(failed("htpasswd", String::from_utf8_lossy(&output.stderr)));
+        }
+        let htpasswd = dir.path().join("htpasswd");
+        std::fs::write(&htpasswd, &output.stdout).map_err(|e| failed("htpasswd file", e))?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| failed("free port", e))?
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n  secret: winspect-test-secret\nauth:\n  htpasswd:\n    realm: winspect-test\n    path: {}\n",
+            dir.path().join("data").display(),
+            htpasswd.display()
+        );
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).map_err(|e| failed("registry config", e))?;
+        let log = std::fs::File::create(dir.path().join("registry.log"))
+            .map_err(|e| failed("registry log", e))?;
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| failed("docker-registry", e))?;
+        let mut registry = TestRegistry {
+            child,
+            address,
+            username,
+            password,
+            dir,
+        };
+        registry.wait_ready()?;
+        Ok(registry)
+    }
+
+    fn wait_ready(&mut self) -> Result<(), TestRegistryError> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.dir.path().join("registry.log"))
+                    .unwrap_or_default();
+                return Err(TestRegistryError::Failed(format!(
+                    "docker-registry exited ({status}): {log}"
+                )));
+            }
+            if let Ok(mut stream) = TcpStream::connect(&self.address) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let request = format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
+                let mut answer = [0u8; 12];
+                if stream.write_all(request.as_bytes()).is_ok()
+                    && stream.read_exact(&mut answer).is_ok()
+                    && answer.starts_with(b"HTTP/1.")
+                {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(TestRegistryError::Failed(format!(
+            "docker-registry did not answer on {} within 20 s",
+            self.address
+        )))
+    }
+
+    /// `<address>/<repository>:<tag>`.
+    pub fn reference(&self, repository: &str, tag: &str) -> String {
+        format!("{}/{repository}:{tag}", self.address)
+    }
+
+    /// Pushes the image of OCI layout `layout` (tag `layout_tag`) to
+    /// `repository:tag`; `all` pushes a multi-platform index whole.
+    pub fn push(
+        &self,
+        layout: &Path,
+        layout_tag: &str,
+        repository: &str,
+        tag: &str,
+        all: bool,
+    ) -> Result<(), TestRegistryError> {
+        let mut command = Command::new("skopeo");
+        command
+            .arg("--insecure-policy")
+            .arg("copy")
+            .arg("--quiet")
+            .arg("--preserve-digests")
+            .arg("--dest-creds")
+            .arg(format!("{}:{}", self.username, self.password))
+            .arg("--dest-tls-verify=false");
+        if all {
+            command.arg("--all");
+        }
+        let output = command
+            .arg(format!("oci:{}:{layout_tag}", layout.display()))
+            .arg(format!("docker://{}", self.reference(repository, tag)))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| failed("skopeo", e))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(TestRegistryError::Failed(format!(
+                "skopeo copy failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )))
+        }
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
