@@ -12,6 +12,7 @@
 )]
 
 mod cache;
+mod examples;
 mod sandbox;
 
 use std::path::{Path, PathBuf};
