@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, ExternType, FuncType, Linker, Module, OptLevel, WasmFeatures};
+use wasmtime::{
+    Config, Engine, ExternType, FuncType, InstanceAllocationStrategy, Linker, Module, OptLevel,
+    PoolingAllocationConfig, WasmFeatures,
+};
 
 use crate::cache::{self, Cache, CacheOutcome};
 use crate::error::{HostError, LoadError};
@@ -14,6 +17,13 @@ use crate::plugin::{CallState, Exports, Limits, Plugin, PluginInner, Runner};
 
 /// A plugin file larger than this is refused before it is read.
 const MAX_MODULE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Calls that may run at once on one host; one more fails with a
+/// [`CallError::Host`](crate::CallError::Host) until another ends. Each
+/// slot reserves address space (not memory) for the largest memory.
+const MAX_CONCURRENT_CALLS: u32 = 256;
+/// Memory of a pooled slot kept resident (and zeroed) between calls.
+const KEEP_RESIDENT: usize = 2 * 1024 * 1024;
 
 const ALLOC: &str = "winspect_alloc";
 const MANIFEST: &str = "winspect_manifest";
@@ -84,8 +94,8 @@ impl PluginHost {
                 "the fuel budget is zero".to_owned(),
             ));
         }
-        let engine = Engine::new(&engine_config(config.fuel.is_some()))
-            .map_err(|e| HostError::Engine(e.to_string()))?;
+        let engine =
+            Engine::new(&engine_config(&config)).map_err(|e| HostError::Engine(e.to_string()))?;
         // The deadline is counted in ticks of a background thread; a tick
         // of a twentieth of the deadline stops a runaway call between 95%
         // and 100% of it, at twenty wake-ups per deadline.
@@ -239,11 +249,22 @@ impl PluginHost {
     }
 }
 
-fn engine_config(fuel: bool) -> Config {
+fn engine_config(host: &HostConfig) -> Config {
+    // Every call instantiates afresh, so instances come from a pool of
+    // slots whose first pages stay resident between calls: no mmap, no
+    // page faults for a typical input on the hot path.
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(MAX_CONCURRENT_CALLS)
+        .total_memories(MAX_CONCURRENT_CALLS)
+        .total_tables(MAX_CONCURRENT_CALLS * 4)
+        .max_memory_size(host.memory_limit)
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT);
     let mut config = Config::new();
     config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .epoch_interruption(true)
-        .consume_fuel(fuel)
+        .consume_fuel(host.fuel.is_some())
         .cranelift_opt_level(OptLevel::Speed)
         // One 32-bit memory the limiter can see: shared memories escape
         // the limiter, and the interface has exactly one memory.

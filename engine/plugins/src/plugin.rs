@@ -479,3 +479,16 @@ fn host_error(label: &str, message: &str) -> CallError {
         message: message.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugins_and_functions_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Plugin>();
+        shareable::<Function>();
+        shareable::<crate::PluginHost>();
+    }
+}
