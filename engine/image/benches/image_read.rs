@@ -3,15 +3,16 @@
 //! `cargo bench -p winspect-image --bench image_read` generates an image
 //! (`WINSPECT_BENCH_MIB`, default 1024 MiB uncompressed: many small files
 //! and a few large ones, gzip layers, as an OCI layout), then times, as
-//! medians of `WINSPECT_BENCH_RUNS` (default 3):
+//! medians of `WINSPECT_BENCH_RUNS` (default 5) interleaved runs:
 //! - floor: read each layer blob, sha256 it, gunzip it (to nothing);
 //! - floor+: the same, also hashing the uncompressed tar;
 //! - cold: `read_image` with an empty cache;
 //! - warm: `read_image` again with the cache the cold read filled.
 //!
-//! `scripts/bench-image.sh` also runs single modes in their own process
+//! `scripts/bench-image.sh` runs single modes in their own process
 //! (`WINSPECT_BENCH_MODE=generate|floor|cold|warm`, `WINSPECT_BENCH_DIR`)
-//! under `/usr/bin/time -v` to measure peak memory.
+//! under `/usr/bin/time`, for CPU time and peak memory too: that is where
+//! the figures in BENCHMARKS.md come from.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -189,7 +190,7 @@ fn main() {
     let runs: usize = std::env::var("WINSPECT_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5);
     if !mode.is_empty() {
         let dir = PathBuf::from(std::env::var("WINSPECT_BENCH_DIR").expect("WINSPECT_BENCH_DIR"));
         let cache = dir.with_extension("cache");
@@ -205,6 +206,8 @@ fn main() {
         }
         return;
     }
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load_before = load();
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("image");
     let t = time(|| generate(&dir, mib));
@@ -224,13 +227,17 @@ fn main() {
             read(&dir, &cache);
         }));
     }
+    let load_after = load();
     let (f, fp, c, w) = (
         median(floors),
         median(floors_plus),
         median(colds),
         median(warms),
     );
-    println!("image_read {mib} MiB, median of {runs}:");
+    println!(
+        "image_read {mib} MiB, median of {runs}; load average before {}",
+        load_before.trim()
+    );
     println!("  floor (sha256 blob + gunzip)          {f:>10.3?}");
     println!("  floor+ (also sha256 of the tar)       {fp:>10.3?}");
     println!(
@@ -242,4 +249,5 @@ fn main() {
         "  warm read (cache)                     {w:>10.3?}  = {:.2}% of cold",
         100.0 * w.as_secs_f64() / c.as_secs_f64()
     );
+    println!("  load average after {}", load_after.trim());
 }

@@ -5,12 +5,12 @@
 //! entry, the new one, or none — never a torn one. A cache entry that cannot
 //! be read is treated as absent and rewritten.
 
+mod record;
+
 use std::fs;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::layer::LayerSummary;
@@ -18,9 +18,14 @@ use crate::layer::LayerSummary;
 /// The environment variable that overrides the cache directory.
 pub const CACHE_DIR_ENV: &str = "WINSPECT_CACHE_DIR";
 
-/// Bumped when the stored form or the meaning of a summary changes.
-const FORMAT: u32 = 1;
-const SUFFIX: &str = ".layer.json";
+/// Bumped when the stored form or the meaning of a summary changes: an
+/// entry of another format is ignored and rewritten. Format 1 was JSON
+/// (`.layer.json`); format 2 is the binary record of [`record`].
+const FORMAT: u32 = 2;
+const SUFFIX: &str = ".layer.bin";
+/// Entries of earlier formats: never read, still listed so that
+/// `winspect cache prune` removes them.
+const OLD_SUFFIXES: &[&str] = &[".layer.json"];
 
 /// A cache directory.
 #[derive(Debug, Clone)]
@@ -47,14 +52,6 @@ pub struct CacheEntry {
 pub struct Pruned {
     pub entries: u64,
     pub bytes: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    format: u32,
-    digest: String,
-    fingerprint: String,
-    summary: LayerSummary,
 }
 
 impl Cache {
@@ -103,18 +100,26 @@ impl Cache {
     }
 
     /// The summary stored for this layer and fingerprint, if any. Marks the
-    /// entry as used.
-    pub(crate) fn load(&self, digest: &str, fingerprint: &str) -> Option<LayerSummary> {
+    /// entry as used. An entry that is damaged, of another format or of
+    /// another key is treated as absent (the layer is read again and the
+    /// entry rewritten). `scratch` holds the stored bytes while they are
+    /// decoded; reused across layers, it saves the fresh pages each would
+    /// cost.
+    pub(crate) fn load(
+        &self,
+        digest: &str,
+        fingerprint: &str,
+        scratch: &mut Vec<u8>,
+    ) -> Option<LayerSummary> {
         let path = self.entry_path(digest, fingerprint)?;
-        let file = fs::File::open(&path).ok()?;
-        let mut bytes = Vec::new();
-        BufReader::new(&file).read_to_end(&mut bytes).ok()?;
-        let stored: Stored = serde_json::from_slice(&bytes).ok()?;
-        if stored.format != FORMAT || stored.digest != digest || stored.fingerprint != fingerprint {
-            return None;
-        }
+        let mut file = fs::File::open(&path).ok()?;
+        let len = file.metadata().ok()?.len();
+        scratch.clear();
+        scratch.reserve(usize::try_from(len).ok()?);
+        file.read_to_end(scratch).ok()?;
+        let summary = record::decode(scratch, FORMAT, digest, fingerprint).ok()?;
         let _ = file.set_modified(SystemTime::now());
-        Some(stored.summary)
+        Some(summary)
     }
 
     /// Stores a verified layer's summary.
@@ -132,25 +137,15 @@ impl Cache {
             path: dir.clone(),
             reason,
         };
+        let bytes = record::encode(FORMAT, digest, fingerprint, summary)
+            .map_err(|e| fail(format!("cannot encode a captured artifact: {e}")))?;
         fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
-        let temp = tempfile::Builder::new()
+        let mut temp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempfile_in(&dir)
             .map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
-        let stored = Stored {
-            format: FORMAT,
-            digest: digest.to_owned(),
-            fingerprint: fingerprint.to_owned(),
-            summary: summary.clone(),
-        };
-        {
-            let mut writer = BufWriter::new(temp.as_file());
-            serde_json::to_writer(&mut writer, &stored)
-                .map_err(|e| fail(format!("cannot write: {e}")))?;
-            writer
-                .flush()
-                .map_err(|e| fail(format!("cannot write: {e}")))?;
-        }
+        temp.write_all(&bytes)
+            .map_err(|e| fail(format!("cannot write: {e}")))?;
         temp.as_file()
             .sync_all()
             .map_err(|e| fail(format!("cannot sync: {e}")))?;
@@ -171,7 +166,10 @@ impl Cache {
         for item in read {
             let item = item.map_err(|e| Error::io(&dir, e))?;
             let name = item.file_name().to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(SUFFIX) else {
+            let Some(stem) = std::iter::once(SUFFIX)
+                .chain(OLD_SUFFIXES.iter().copied())
+                .find_map(|suffix| name.strip_suffix(suffix))
+            else {
                 continue;
             };
             let Some((hex, fingerprint)) = stem.split_once('.') else {
@@ -254,14 +252,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path());
         let digest = format!("sha256:{}", "a".repeat(64));
-        assert!(cache.load(&digest, "none").is_none());
+        assert!(cache.load(&digest, "none", &mut Vec::new()).is_none());
         let summary = LayerSummary {
             other_entries: 3,
             ..LayerSummary::default()
         };
         cache.store(&digest, "none", &summary).unwrap();
-        assert_eq!(cache.load(&digest, "none").unwrap(), summary);
-        assert!(cache.load(&digest, "other").is_none());
+        assert_eq!(
+            cache.load(&digest, "none", &mut Vec::new()).unwrap(),
+            summary
+        );
+        assert!(cache.load(&digest, "other", &mut Vec::new()).is_none());
         let listed = cache.list().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].digest, digest);
@@ -278,7 +279,51 @@ mod tests {
         // A torn entry reads as absent.
         cache.store(&digest, "none", &summary).unwrap();
         fs::write(&listed[0].path, b"{\"format\":1,").unwrap();
-        assert!(cache.load(&digest, "none").is_none());
+        assert!(cache.load(&digest, "none", &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn entries_of_other_formats_are_ignored_then_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path());
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let summary = LayerSummary {
+            other_entries: 7,
+            ..LayerSummary::default()
+        };
+        cache.store(&digest, "none", &summary).unwrap();
+        let path = cache.entry_path(&digest, "none").unwrap();
+        // The same record under an older format number is not read.
+        fs::write(
+            &path,
+            record::encode(FORMAT - 1, &digest, "none", &summary).unwrap(),
+        )
+        .unwrap();
+        assert!(cache.load(&digest, "none", &mut Vec::new()).is_none());
+        // A JSON entry of format 1, under its own name, is never read but is
+        // listed and pruned.
+        let old = cache
+            .layers_dir()
+            .join(format!("{}.none.layer.json", "b".repeat(64)));
+        fs::write(
+            &old,
+            format!(
+                r#"{{"format":1,"digest":"{digest}","fingerprint":"none","summary":{{"entries":[],"captures":[],"utility_vm":{{"files":0,"bytes":0}},"other_entries":7,"uncompressed_size":0}}}}"#
+            ),
+        )
+        .unwrap();
+        fs::remove_file(&path).unwrap();
+        assert!(cache.load(&digest, "none", &mut Vec::new()).is_none());
+        assert_eq!(cache.list().unwrap().len(), 1);
+        // Storing again writes the current format beside it; it reads back.
+        cache.store(&digest, "none", &summary).unwrap();
+        assert_eq!(
+            cache.load(&digest, "none", &mut Vec::new()).unwrap(),
+            summary
+        );
+        assert_eq!(cache.list().unwrap().len(), 2);
+        assert_eq!(cache.prune(None).unwrap().entries, 2);
+        assert!(!old.exists() && !path.exists());
     }
 
     #[test]

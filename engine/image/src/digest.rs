@@ -1,8 +1,6 @@
 //! Content digests and the reader that checks one while bytes stream past.
 
 use std::io::{self, Read};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest as _, Sha256};
 
@@ -54,7 +52,6 @@ pub(crate) struct Verifier<R> {
     inner: R,
     hasher: Sha256,
     count: u64,
-    shared_count: Arc<AtomicU64>,
     expect: Expect,
     finished: Option<String>,
 }
@@ -65,15 +62,9 @@ impl<R: Read> Verifier<R> {
             inner,
             hasher: Sha256::new(),
             count: 0,
-            shared_count: Arc::new(AtomicU64::new(0)),
             expect,
             finished: None,
         }
-    }
-
-    /// A counter of the bytes read so far, for ratio checks further down the pipe.
-    pub fn counter(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.shared_count)
     }
 
     /// Reads what is left, then returns the verified digest.
@@ -130,7 +121,6 @@ impl<R: Read> Read for Verifier<R> {
         let chunk = buf.get(..n).unwrap_or_default();
         self.hasher.update(chunk);
         self.count += n as u64;
-        self.shared_count.store(self.count, Ordering::Relaxed);
         if let Some(size) = self.expect.size
             && self.count > size
         {

@@ -11,7 +11,7 @@ use crate::capture::{CaptureRequest, CapturedEntry};
 use crate::error::{Error, from_io};
 
 /// What one layer contributes, in tar order. This is what the cache keeps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct LayerSummary {
     pub entries: Vec<Entry>,
     pub captures: Vec<CapturedEntry>,
@@ -30,44 +30,32 @@ pub struct UtilityVm {
 
 /// An entry under `Files/`; `path` is relative to `Files/` (the container's
 /// `C:\`), `/`-separated, in its original case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
-    #[serde(rename = "p")]
     pub path: String,
-    #[serde(flatten)]
     pub kind: Kind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "t")]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
-    #[serde(rename = "f")]
+    /// A regular file. The digest stays binary until the merged view is
+    /// built: most entries of lower layers are never shown.
     File {
-        #[serde(rename = "n")]
         size: u64,
-        #[serde(rename = "h")]
-        sha256: String,
+        sha256: [u8; 32],
     },
-    #[serde(rename = "d")]
     Dir,
     /// `.wh.NAME`: `path` (and anything below it) is removed from lower layers.
-    #[serde(rename = "w")]
     Whiteout,
     /// `.wh..wh..opq`: everything below directory `path` in lower layers is removed.
-    #[serde(rename = "o")]
     Opaque,
     /// A hard link to `target` (relative to `Files/`, or `None` when the
     /// target lies outside `Files/`).
-    #[serde(rename = "l")]
     HardLink {
-        #[serde(rename = "to")]
         target: Option<String>,
-        #[serde(rename = "raw")]
         raw_target: String,
     },
-    #[serde(rename = "s")]
     Symlink {
-        #[serde(rename = "to")]
         target: String,
     },
 }
@@ -250,12 +238,16 @@ pub(crate) fn read_layer_tar(
                 format!("tar entry `{raw_name}` ends after {read} of its {size} bytes"),
             ));
         }
-        let sha256 = hex::encode(hasher.finalize());
+        let sha256: [u8; 32] = hasher.finalize().into();
         if !rules.is_empty() {
             let bytes = keep.then_some(kept.as_slice());
-            summary
-                .captures
-                .extend(capture.capture(&rules, &raw_name, size, &sha256, bytes));
+            summary.captures.extend(capture.capture(
+                &rules,
+                &raw_name,
+                size,
+                &hex::encode(sha256),
+                bytes,
+            ));
         }
         match area {
             Area::Files => summary.entries.push(Entry {

@@ -16,7 +16,7 @@ use crate::capture::CapturedEntry;
 use crate::digest::{Expect, read_verified, sha256_hex};
 use crate::error::Error;
 use crate::format::{self, Config, Descriptor, Document, Platform};
-use crate::layer::{LayerSummary, UtilityVm, read_layer_tar};
+use crate::layer::{Entry, LayerSummary, UtilityVm, read_layer_tar};
 use crate::local::Local;
 use crate::merge::{BrokenLink, merge};
 use crate::options::{CacheChoice, PlatformChoice, ReadOptions};
@@ -520,10 +520,11 @@ fn read_layers(
     let mut completeness = Completeness::default();
     let mut outcomes: Vec<Option<Outcome>> = Vec::new();
     let mut deferred: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut scratch = Vec::new();
     for (index, layer) in plan.layers.iter().enumerate() {
         if let Some(summary) = cache
             .as_ref()
-            .and_then(|c| c.load(&layer.digest, &fingerprint))
+            .and_then(|c| c.load(&layer.digest, &fingerprint, &mut scratch))
         {
             outcomes.push(Some(Outcome {
                 summary: Some(summary),
@@ -628,40 +629,35 @@ fn read_layers(
     }
     let mut layer_reads = Vec::new();
     let mut utility_vm = UtilityVm::default();
-    for (layer, outcome) in plan.layers.iter().zip(outcomes.iter()) {
-        let outcome = outcome.as_ref().ok_or_else(|| {
+    // The summaries are taken apart: captures go to the result, entries to
+    // the merge, so neither is copied.
+    let mut merged_input: Vec<(&str, Vec<Entry>)> = Vec::new();
+    for (layer, outcome) in plan.layers.iter().zip(outcomes) {
+        let outcome = outcome.ok_or_else(|| {
             Error::invalid(
                 format!("layer `{}`", layer.digest),
                 "was not found in a second pass over the archive",
             )
         })?;
-        if let Some(summary) = &outcome.summary {
+        let read = outcome.summary.is_some();
+        let mut uncompressed_size = 0;
+        let mut captures = Vec::new();
+        if let Some(summary) = outcome.summary {
             utility_vm.files += summary.utility_vm.files;
             utility_vm.bytes += summary.utility_vm.bytes;
+            uncompressed_size = summary.uncompressed_size;
+            captures = summary.captures;
+            merged_input.push((layer.digest.as_str(), summary.entries));
         }
         layer_reads.push(LayerRead {
             digest: layer.digest.clone(),
-            read: outcome.summary.is_some(),
+            read,
             from_cache: outcome.from_cache,
-            uncompressed_size: outcome
-                .summary
-                .as_ref()
-                .map(|s| s.uncompressed_size)
-                .unwrap_or(0),
-            captures: outcome
-                .summary
-                .as_ref()
-                .map(|s| s.captures.clone())
-                .unwrap_or_default(),
+            uncompressed_size,
+            captures,
         });
     }
-    let merged_input: Vec<(&str, &LayerSummary)> = plan
-        .layers
-        .iter()
-        .zip(outcomes.iter())
-        .filter_map(|(l, o)| o.as_ref()?.summary.as_ref().map(|s| (l.digest.as_str(), s)))
-        .collect();
-    let (files, broken_links) = merge(&merged_input);
+    let (files, broken_links) = merge(merged_input);
     let image = describe_image(reference, &plan, &layer_reads, &mut completeness);
     let _ = backend.describe();
     Ok(ImageRead {

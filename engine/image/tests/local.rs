@@ -1,7 +1,7 @@
 //! Local sources: OCI layouts (directory and tar) and `docker save` archives.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use winspect_image::writer::{self, ImageBuilder, LayerBuilder};
 use winspect_image::{
@@ -42,6 +42,17 @@ fn files_by_layer_index(read: &ImageRead) -> Vec<(String, u64, String, usize)> {
             )
         })
         .collect()
+}
+
+/// The fixture image as an OCI layout in a temporary directory, and where
+/// a cache may go beside it.
+fn layout_and_cache_dir() -> (writer::BuiltImage, tempfile::TempDir, PathBuf, PathBuf) {
+    let image = fixtures::windows_image("10.0.20348.2655");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    writer::write_oci_layout(&layout, &[&image], "latest").unwrap();
+    let cache_dir = dir.path().join("cache");
+    (image, dir, layout, cache_dir)
 }
 
 fn sha(bytes: &[u8]) -> String {
@@ -264,11 +275,7 @@ fn captures_keep_bytes_run_hooks_and_keep_deltas_per_layer() {
 
 #[test]
 fn a_warm_cache_reads_no_layer_and_a_new_capture_request_reads_again() {
-    let image = fixtures::windows_image("10.0.20348.2655");
-    let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("layout");
-    writer::write_oci_layout(&layout, &[&image], "latest").unwrap();
-    let cache_dir = dir.path().join("cache");
+    let (image, _dir, layout, cache_dir) = layout_and_cache_dir();
     let options = ReadOptions {
         cache: CacheChoice::Dir(cache_dir.clone()),
         ..ReadOptions::default()
@@ -317,13 +324,93 @@ fn a_warm_cache_reads_no_layer_and_a_new_capture_request_reads_again() {
 }
 
 #[test]
-fn two_concurrent_reads_share_one_cache_dir() {
-    let image = fixtures::windows_image("10.0.20348.2655");
-    let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("layout");
-    writer::write_oci_layout(&layout, &[&image], "latest").unwrap();
+fn damaged_cache_entries_are_detected_and_their_layers_read_again() {
+    let (_image, _dir, layout, cache_dir) = layout_and_cache_dir();
     let options = ReadOptions {
-        cache: CacheChoice::Dir(dir.path().join("cache")),
+        cache: CacheChoice::Dir(cache_dir.clone()),
+        capture: capture_request(),
+        ..ReadOptions::default()
+    };
+    let first = read(&layout, &options);
+    assert!(first.layers.iter().any(|l| !l.captures.is_empty()));
+    let entry_of = |layer: usize| {
+        Cache::at(&cache_dir)
+            .list()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.digest == first.layers[layer].digest)
+            .unwrap()
+            .path
+    };
+    // Layer 0's entry loses its second half; one byte of layer 1's flips.
+    let truncated = entry_of(0);
+    let len = std::fs::metadata(&truncated).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&truncated)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let flipped = entry_of(1);
+    let mut bytes = std::fs::read(&flipped).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&flipped, bytes).unwrap();
+
+    let second = read(&layout, &options);
+    let from_cache: Vec<bool> = second.layers.iter().map(|l| l.from_cache).collect();
+    assert_eq!(from_cache, vec![false, false, true]);
+    assert_eq!(second.files, first.files);
+    assert_eq!(second.layers[0].captures, first.layers[0].captures);
+    assert_eq!(second.layers[1].captures, first.layers[1].captures);
+    // The layers read again were stored again, whole.
+    let third = read(&layout, &options);
+    assert!(third.layers.iter().all(|l| l.from_cache));
+    assert_eq!(third.files, first.files);
+    assert_eq!(third.layers, {
+        let mut layers = first.layers.clone();
+        layers.iter_mut().for_each(|l| l.from_cache = true);
+        layers
+    });
+}
+
+#[test]
+fn cache_entries_of_the_json_format_are_not_read() {
+    let (image, _dir, layout, cache_dir) = layout_and_cache_dir();
+    // What an earlier release stored, with a file list that is not the
+    // layer's: were it read, the merged view would show it.
+    std::fs::create_dir_all(cache_dir.join("layers")).unwrap();
+    for layer in &image.layers {
+        let hex = layer.digest.trim_start_matches("sha256:");
+        std::fs::write(
+            cache_dir.join(format!("layers/{hex}.none.layer.json")),
+            format!(
+                r#"{{"format":1,"digest":"{}","fingerprint":"none","summary":{{"entries":[{{"p":"planted.txt","t":"f","n":1,"h":"{}"}}],"captures":[],"utility_vm":{{"files":0,"bytes":0}},"other_entries":0,"uncompressed_size":0}}}}"#,
+                layer.digest,
+                "0".repeat(64)
+            ),
+        )
+        .unwrap();
+    }
+    let options = ReadOptions {
+        cache: CacheChoice::Dir(cache_dir.clone()),
+        ..ReadOptions::default()
+    };
+    let read_once = read(&layout, &options);
+    assert!(read_once.layers.iter().all(|l| !l.from_cache));
+    assert!(read_once.files.iter().all(|f| f.path != "planted.txt"));
+    assert_eq!(read_once.files, read(&layout, &no_cache()).files);
+    // Old entries are still listed, so that pruning removes them.
+    let cache = Cache::at(&cache_dir);
+    assert_eq!(cache.list().unwrap().len(), 6);
+    assert_eq!(cache.prune(None).unwrap().entries, 6);
+}
+
+#[test]
+fn two_concurrent_reads_share_one_cache_dir() {
+    let (_image, _dir, layout, cache_dir) = layout_and_cache_dir();
+    let options = ReadOptions {
+        cache: CacheChoice::Dir(cache_dir.clone()),
         capture: capture_request(),
         ..ReadOptions::default()
     };
@@ -338,7 +425,7 @@ fn two_concurrent_reads_share_one_cache_dir() {
     assert!(third.layers.iter().all(|l| l.from_cache));
     assert_eq!(third.files, reads[0].files);
     assert_eq!(third.layers[1].captures, reads[0].layers[1].captures);
-    let names: Vec<String> = std::fs::read_dir(dir.path().join("cache/layers"))
+    let names: Vec<String> = std::fs::read_dir(cache_dir.join("layers"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
