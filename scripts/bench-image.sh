@@ -12,23 +12,29 @@
 # each layer blob and gunzip of it, in one thread.
 #   scripts/bench-image.sh                   # 256 MiB and 1024 MiB, 7 runs
 #   SIZES="1024 2048" RUNS=5 scripts/bench-image.sh
+#   BENCH_BIN=/path/to/an/older/image_read scripts/bench-image.sh   # compare builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${SIZES:-"256 1024"}
 RUNS=${RUNS:-7}
-BIN=$(cargo bench -p winspect-image --bench image_read --no-run 2>&1 \
-  | grep -o 'target/release/deps/image_read-[0-9a-f]*' | head -1)
+BIN=${BENCH_BIN:-$(cargo bench -p winspect-image --bench image_read --no-run 2>&1 \
+  | grep -o 'target/release/deps/image_read-[0-9a-f]*' | head -1)}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
 echo "runs: $RUNS per mode, interleaved; medians"
-# One run of a mode: appends "wall cpu rss_kib" to $WORK/$MIB.$MODE.
+# One run of a mode: appends "wall cpu rss_kib" to $WORK/$MIB.$MODE. Wall
+# time is taken around the process to the nanosecond (time's %e has 10 ms
+# steps, too coarse for a warm read); CPU time and RSS come from time.
 run() {
-  local mib=$1 mode=$2 out=$3
-  /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" \
+  local mib=$1 mode=$2 out=$3 start end
+  start=$(date +%s%N)
+  /usr/bin/time -o "$WORK/time" -f "%U %S %M" \
     env WINSPECT_BENCH_MODE="$mode" WINSPECT_BENCH_DIR="$WORK/image-$mib" "$BIN" >/dev/null
-  [ -n "$out" ] && awk '{printf "%.3f %.3f %d\n", $1, $2 + $3, $4}' "$WORK/time" >>"$out"
+  end=$(date +%s%N)
+  [ -n "$out" ] && awk -v ns=$((end - start)) '{printf "%.4f %.2f %d\n", ns / 1e9, $1 + $2, $3}' \
+    "$WORK/time" >>"$out"
   return 0
 }
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
@@ -51,7 +57,7 @@ for MIB in $SIZES; do
   w_rss=$(column_median "$WORK/$MIB.warm" 3)
   files=$(grep -o '[0-9]* small files' "$WORK/generated" | cut -d' ' -f1)
   sizes=$(grep -o '[0-9]* MiB compressed, [0-9]* MiB of tar' "$WORK/generated" \
-    | awk '{print $5 " MiB tar / " $1 " MiB gzip"}')
+    | awk '{print $4 " MiB tar / " $1 " MiB gzip"}')
   awk -v s="$sizes" -v n="$files" -v lb="$before" -v la="$after" \
     -v fw="$f_wall" -v cw="$c_wall" -v ww="$w_wall" -v fc="$f_cpu" -v cc="$c_cpu" \
     -v fr="$f_rss" -v cr="$c_rss" -v wr="$w_rss" 'BEGIN {
