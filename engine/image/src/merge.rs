@@ -410,4 +410,38 @@ mod tests {
         assert_eq!(broken[0].path, "early.dll");
         assert_eq!(broken[0].layer, "sha256:middle");
     }
+
+    #[test]
+    fn a_large_view_comes_out_whole_and_in_order() {
+        let count = 12_000;
+        let base: Vec<Entry> = (0..count)
+            .map(|i| file(&format!("Dir{:02}/File{i:06}.dll", i % 37), (i % 251) as u8))
+            .collect();
+        let top = vec![
+            file("dir00/FILE000000.DLL", 0xfe),
+            link("z.dll", "dir01/file000001.dll"),
+        ];
+        let (files, broken) = merge(vec![("sha256:base", base), ("sha256:top", top)]);
+        assert!(broken.is_empty());
+        assert_eq!(files.len(), count + 1);
+        let keys: Vec<String> = files.iter().map(|f| f.path.to_lowercase()).collect();
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]), "sorted");
+        for f in &files {
+            let expected = match f.path.as_str() {
+                "dir00/FILE000000.DLL" => (0xfe, "sha256:top"),
+                "z.dll" => (1, "sha256:top"),
+                path => {
+                    let i: usize = path[path.len() - 10..path.len() - 4].parse().unwrap();
+                    ((i % 251) as u64, "sha256:base")
+                }
+            };
+            assert_eq!(
+                (f.size, f.layer.as_deref().unwrap()),
+                expected,
+                "{}",
+                f.path
+            );
+            assert_eq!(f.sha256, hex_of(f.size as u8), "{}", f.path);
+        }
+    }
 }
