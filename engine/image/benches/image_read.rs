@@ -10,7 +10,8 @@
 //! - warm: `read_image` again with the cache the cold read filled.
 //!
 //! `scripts/bench-image.sh` runs single modes in their own process
-//! (`WINSPECT_BENCH_MODE=generate|floor|cold|warm`, `WINSPECT_BENCH_DIR`)
+//! (`WINSPECT_BENCH_MODE=generate|floor|floor-tar|cold|warm`,
+//! `WINSPECT_BENCH_DIR`)
 //! under `/usr/bin/time`, for CPU time and peak memory too: that is where
 //! the figures in BENCHMARKS.md come from.
 #![allow(
@@ -197,6 +198,7 @@ fn main() {
         match mode.as_str() {
             "generate" => generate(&dir, mib),
             "floor" => floor(&dir, false),
+            "floor-tar" => floor(&dir, true),
             "cold" => {
                 let _ = std::fs::remove_dir_all(&cache);
                 println!("{} files", read(&dir, &cache));
