@@ -1,5 +1,9 @@
 //! The layer cache: what reading a layer produced, keyed by the layer's
-//! digest and the capture fingerprint. Only verified layers are stored.
+//! digest and the capture fingerprint, and the merged view of an image,
+//! keyed by its layers' digests (in order) and the capture fingerprint: a
+//! pure function of those layers, it spares a warm read the merge. Only
+//! verified layers, and views of images whose every layer was verified, are
+//! stored.
 //! Every write goes to a temporary file in the cache directory and is
 //! renamed into place, so a crash or a concurrent run leaves either the old
 //! entry, the new one, or none — never a torn one. A cache entry that cannot
@@ -12,8 +16,13 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use sha2::{Digest as _, Sha256};
+
 use crate::error::Error;
 use crate::layer::LayerSummary;
+use crate::merge::BrokenLink;
+
+pub(crate) use record::{StoredView, ViewLayer};
 
 /// The environment variable that overrides the cache directory.
 pub const CACHE_DIR_ENV: &str = "WINSPECT_CACHE_DIR";
@@ -23,6 +32,7 @@ pub const CACHE_DIR_ENV: &str = "WINSPECT_CACHE_DIR";
 /// (`.layer.json`); format 2 is the binary record of [`record`].
 const FORMAT: u32 = 2;
 const SUFFIX: &str = ".layer.bin";
+const VIEW_SUFFIX: &str = ".view.bin";
 /// Entries of earlier formats: never read, still listed so that
 /// `winspect cache prune` removes them.
 const OLD_SUFFIXES: &[&str] = &[".layer.json"];
@@ -36,7 +46,8 @@ pub struct Cache {
 /// One cached layer, as `winspect cache ls` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
-    /// The layer digest, `sha256:<hex>`.
+    /// The layer digest, `sha256:<hex>`; for a merged view, the digest of
+    /// its list of layers.
     pub digest: String,
     /// The capture fingerprint the entry was made with.
     pub fingerprint: String,
@@ -87,10 +98,30 @@ impl Cache {
         self.dir.join("layers")
     }
 
+    fn views_dir(&self) -> PathBuf {
+        self.dir.join("views")
+    }
+
+    /// Where the view of an image of these layers is kept.
+    fn view_path(&self, digests: &[&str], fingerprint: &str) -> Option<PathBuf> {
+        if digests.is_empty() || !is_safe_name(fingerprint) {
+            return None;
+        }
+        let mut key = Sha256::new();
+        key.update(b"winspect merged view\n");
+        for digest in digests {
+            key.update(digest.as_bytes());
+            key.update(b"\n");
+        }
+        Some(self.views_dir().join(format!(
+            "{}.{fingerprint}{VIEW_SUFFIX}",
+            hex::encode(key.finalize())
+        )))
+    }
+
     fn entry_path(&self, digest: &str, fingerprint: &str) -> Option<PathBuf> {
         let hex = digest.strip_prefix("sha256:")?;
-        let safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
-        if !safe(hex) || !safe(fingerprint) {
+        if !is_safe_name(hex) || !is_safe_name(fingerprint) {
             return None;
         }
         Some(
@@ -132,57 +163,79 @@ impl Cache {
         let Some(path) = self.entry_path(digest, fingerprint) else {
             return Ok(());
         };
-        let dir = self.layers_dir();
-        let fail = |reason: String| Error::Cache {
-            path: dir.clone(),
-            reason,
+        let bytes =
+            record::encode(FORMAT, digest, fingerprint, summary).map_err(|e| Error::Cache {
+                path: path.clone(),
+                reason: format!("cannot encode a captured artifact: {e}"),
+            })?;
+        write_atomically(&path, &bytes)
+    }
+
+    /// The merged view stored for an image of these layers (in order) and
+    /// this fingerprint, if any; marks it as used. Like a layer's entry, a
+    /// view that cannot be used is treated as absent.
+    pub(crate) fn load_view(&self, digests: &[&str], fingerprint: &str) -> Option<StoredView> {
+        let path = self.view_path(digests, fingerprint)?;
+        let mut file = fs::File::open(&path).ok()?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).ok()?;
+        let view = record::decode_view(&bytes, FORMAT, digests, fingerprint).ok()?;
+        let _ = file.set_modified(SystemTime::now());
+        Some(view)
+    }
+
+    /// Stores the merged view of an image whose every layer was verified.
+    pub(crate) fn store_view(
+        &self,
+        digests: &[&str],
+        fingerprint: &str,
+        layers: &[ViewLayer],
+        files: &[winspect_inventory::File],
+        broken_links: &[BrokenLink],
+    ) -> Result<(), Error> {
+        let Some(path) = self.view_path(digests, fingerprint) else {
+            return Ok(());
         };
-        let bytes = record::encode(FORMAT, digest, fingerprint, summary)
-            .map_err(|e| fail(format!("cannot encode a captured artifact: {e}")))?;
-        fs::create_dir_all(&dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&dir)
-            .map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
-        temp.write_all(&bytes)
-            .map_err(|e| fail(format!("cannot write: {e}")))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(|e| fail(format!("cannot sync: {e}")))?;
-        temp.persist(&path)
-            .map_err(|e| fail(format!("cannot rename into place: {}", e.error)))?;
-        Ok(())
+        let Some(bytes) =
+            record::encode_view(FORMAT, digests, fingerprint, layers, files, broken_links)
+        else {
+            return Ok(());
+        };
+        write_atomically(&path, &bytes)
     }
 
     /// Every entry, oldest use first.
     pub fn list(&self) -> Result<Vec<CacheEntry>, Error> {
-        let dir = self.layers_dir();
-        let read = match fs::read_dir(&dir) {
-            Ok(read) => read,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&dir, e)),
-        };
         let mut entries = Vec::new();
-        for item in read {
-            let item = item.map_err(|e| Error::io(&dir, e))?;
-            let name = item.file_name().to_string_lossy().into_owned();
-            let Some(stem) = std::iter::once(SUFFIX)
-                .chain(OLD_SUFFIXES.iter().copied())
-                .find_map(|suffix| name.strip_suffix(suffix))
-            else {
-                continue;
+        let suffixes: Vec<&str> = [SUFFIX, VIEW_SUFFIX]
+            .into_iter()
+            .chain(OLD_SUFFIXES.iter().copied())
+            .collect();
+        for dir in [self.layers_dir(), self.views_dir()] {
+            let read = match fs::read_dir(&dir) {
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&dir, e)),
             };
-            let Some((hex, fingerprint)) = stem.split_once('.') else {
-                continue;
-            };
-            let meta = item.metadata().map_err(|e| Error::io(item.path(), e))?;
-            entries.push(CacheEntry {
-                digest: format!("sha256:{hex}"),
-                fingerprint: fingerprint.to_owned(),
-                size: meta.len(),
-                last_used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                path: item.path(),
-            });
+            for item in read {
+                let item = item.map_err(|e| Error::io(&dir, e))?;
+                let name = item.file_name().to_string_lossy().into_owned();
+                let Some(stem) = suffixes.iter().find_map(|suffix| name.strip_suffix(suffix))
+                else {
+                    continue;
+                };
+                let Some((hex, fingerprint)) = stem.split_once('.') else {
+                    continue;
+                };
+                let meta = item.metadata().map_err(|e| Error::io(item.path(), e))?;
+                entries.push(CacheEntry {
+                    digest: format!("sha256:{hex}"),
+                    fingerprint: fingerprint.to_owned(),
+                    size: meta.len(),
+                    last_used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    path: item.path(),
+                });
+            }
         }
         entries.sort_by(|a, b| a.last_used.cmp(&b.last_used).then(a.digest.cmp(&b.digest)));
         Ok(entries)
@@ -202,7 +255,10 @@ impl Cache {
                 pruned.bytes += entry.size;
             }
         }
-        if let Ok(read) = fs::read_dir(self.layers_dir()) {
+        for dir in [self.layers_dir(), self.views_dir()] {
+            let Ok(read) = fs::read_dir(dir) else {
+                continue;
+            };
             for item in read.flatten() {
                 let stale = item
                     .metadata()
@@ -216,6 +272,33 @@ impl Cache {
         }
         Ok(pruned)
     }
+}
+
+fn is_safe_name(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it
+/// into place: readers see the old file, the new one, or none.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail = |reason: String| Error::Cache {
+        path: dir.to_owned(),
+        reason,
+    };
+    fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it: {e}")))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| fail(format!("cannot create a temporary file: {e}")))?;
+    temp.write_all(bytes)
+        .map_err(|e| fail(format!("cannot write: {e}")))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| fail(format!("cannot sync: {e}")))?;
+    temp.persist(path)
+        .map_err(|e| fail(format!("cannot rename into place: {}", e.error)))?;
+    Ok(())
 }
 
 /// Reads a duration such as `30d`, `12h`, `90m`, `45s` or `2w` (for

@@ -257,7 +257,7 @@ pub(crate) fn merge(
 
 /// `hex::encode`, without its per-character iterator: the merged view of a
 /// large image formats a hundred thousand digests.
-fn lower_hex(digest: &[u8; 32]) -> String {
+pub(crate) fn lower_hex(digest: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digit = |nibble: u8| char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'));
     let mut text = String::with_capacity(64);

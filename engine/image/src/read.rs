@@ -11,7 +11,7 @@ use winspect_inventory::{
     Completeness, Date, EnvVar, ExposedPort, Image, ImageLayer, Label, WindowsVersion,
 };
 
-use crate::cache::Cache;
+use crate::cache::{Cache, ViewLayer};
 use crate::capture::CapturedEntry;
 use crate::digest::{Expect, read_verified, sha256_hex};
 use crate::error::Error;
@@ -496,6 +496,9 @@ fn plan_docker_save(local: &Local, reference: &str, options: &ReadOptions) -> Re
 struct Outcome {
     summary: Option<LayerSummary>,
     from_cache: bool,
+    /// The layer was read and matched its digest (or came from the cache,
+    /// which holds only such layers).
+    verified: bool,
 }
 
 fn read_layers(
@@ -511,6 +514,12 @@ fn read_layers(
         CacheChoice::Disabled => None,
     };
     let fingerprint = fingerprint(options);
+    let digests: Vec<&str> = plan.layers.iter().map(|l| l.digest.as_str()).collect();
+    if let Some(cache) = &cache
+        && let Some(read) = read_from_view(cache, &digests, &fingerprint, reference, &plan)
+    {
+        return Ok(read);
+    }
     let reading = LayerReading {
         options,
         progress,
@@ -529,6 +538,7 @@ fn read_layers(
             outcomes.push(Some(Outcome {
                 summary: Some(summary),
                 from_cache: true,
+                verified: true,
             }));
             continue;
         }
@@ -559,6 +569,7 @@ fn read_layers(
                         Some(Outcome {
                             summary: None,
                             from_cache: false,
+                            verified: false,
                         })
                     } else {
                         return Err(Error::invalid(
@@ -592,6 +603,7 @@ fn read_layers(
                     Some(Outcome {
                         summary: None,
                         from_cache: false,
+                        verified: false,
                     })
                 } else {
                     let reader = registry.layer_reader(layer)?;
@@ -616,6 +628,7 @@ fn read_layers(
                     Outcome {
                         summary: outcome.summary.clone(),
                         from_cache: false,
+                        verified: outcome.verified,
                     },
                 );
             }
@@ -632,6 +645,8 @@ fn read_layers(
     // The summaries are taken apart: captures go to the result, entries to
     // the merge, so neither is copied.
     let mut merged_input: Vec<(&str, Vec<Entry>)> = Vec::new();
+    let mut view_layers = Vec::new();
+    let mut all_verified = true;
     for (layer, outcome) in plan.layers.iter().zip(outcomes) {
         let outcome = outcome.ok_or_else(|| {
             Error::invalid(
@@ -640,12 +655,18 @@ fn read_layers(
             )
         })?;
         let read = outcome.summary.is_some();
+        all_verified &= read && outcome.verified;
         let mut uncompressed_size = 0;
         let mut captures = Vec::new();
         if let Some(summary) = outcome.summary {
             utility_vm.files += summary.utility_vm.files;
             utility_vm.bytes += summary.utility_vm.bytes;
             uncompressed_size = summary.uncompressed_size;
+            view_layers.push(ViewLayer {
+                uncompressed_size,
+                utility_vm: summary.utility_vm,
+                captures: summary.captures.len() as u64,
+            });
             captures = summary.captures;
             merged_input.push((layer.digest.as_str(), summary.entries));
         }
@@ -658,6 +679,9 @@ fn read_layers(
         });
     }
     let (files, broken_links) = merge(merged_input);
+    if all_verified && let Some(cache) = &cache {
+        cache.store_view(&digests, &fingerprint, &view_layers, &files, &broken_links)?;
+    }
     let image = describe_image(reference, &plan, &layer_reads, &mut completeness);
     let _ = backend.describe();
     Ok(ImageRead {
@@ -665,6 +689,53 @@ fn read_layers(
         files,
         completeness,
         broken_links,
+        utility_vm,
+        layers: layer_reads,
+    })
+}
+
+/// The read of an image whose merged view is cached: the view, and the
+/// captures of the layers that have any (from their own entries). `None`
+/// when the view or one of those entries cannot be used; the layers are then
+/// read as usual.
+fn read_from_view(
+    cache: &Cache,
+    digests: &[&str],
+    fingerprint: &str,
+    reference: &str,
+    plan: &Plan,
+) -> Option<ImageRead> {
+    let view = cache.load_view(digests, fingerprint)?;
+    let mut layer_reads = Vec::new();
+    let mut utility_vm = UtilityVm::default();
+    let mut scratch = Vec::new();
+    for (layer, part) in plan.layers.iter().zip(&view.layers) {
+        let captures = if part.captures == 0 {
+            Vec::new()
+        } else {
+            let summary = cache.load(&layer.digest, fingerprint, &mut scratch)?;
+            if summary.captures.len() as u64 != part.captures {
+                return None;
+            }
+            summary.captures
+        };
+        utility_vm.files += part.utility_vm.files;
+        utility_vm.bytes += part.utility_vm.bytes;
+        layer_reads.push(LayerRead {
+            digest: layer.digest.clone(),
+            read: true,
+            from_cache: true,
+            uncompressed_size: part.uncompressed_size,
+            captures,
+        });
+    }
+    let mut completeness = Completeness::default();
+    let image = describe_image(reference, plan, &layer_reads, &mut completeness);
+    Some(ImageRead {
+        image,
+        files: view.files,
+        completeness,
+        broken_links: view.broken_links,
         utility_vm,
         layers: layer_reads,
     })
@@ -728,7 +799,8 @@ impl LayerReading<'_> {
         bar.finish();
         let mut summary = piped.value;
         summary.uncompressed_size = piped.uncompressed;
-        if piped.digest != layer.verify {
+        let verified = piped.digest == layer.verify;
+        if !verified {
             if !options.allow_unverified_layers {
                 return Err(Error::DigestMismatch {
                     blob,
@@ -749,6 +821,7 @@ impl LayerReading<'_> {
         Ok(Outcome {
             summary: Some(summary),
             from_cache: false,
+            verified,
         })
     }
 }

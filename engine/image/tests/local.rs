@@ -304,9 +304,10 @@ fn a_warm_cache_reads_no_layer_and_a_new_capture_request_reads_again() {
     let err = read_image(layout.to_str().unwrap(), &with_captures).unwrap_err();
     assert!(err.to_string().contains("is missing"), "{err}");
 
+    // Three layers and the merged view.
     let cache = Cache::at(&cache_dir);
     let entries = cache.list().unwrap();
-    assert_eq!(entries.len(), 3);
+    assert_eq!(entries.len(), 4);
     assert!(
         entries
             .iter()
@@ -319,7 +320,7 @@ fn a_warm_cache_reads_no_layer_and_a_new_capture_request_reads_again() {
             .entries,
         0
     );
-    assert_eq!(cache.prune(None).unwrap().entries, 3);
+    assert_eq!(cache.prune(None).unwrap().entries, 4);
     assert!(cache.list().unwrap().is_empty());
 }
 
@@ -374,6 +375,85 @@ fn damaged_cache_entries_are_detected_and_their_layers_read_again() {
     });
 }
 
+/// What a read says, but for where its layers came from.
+fn ignoring_from_cache(read: &ImageRead) -> ImageRead {
+    let mut read = read.clone();
+    read.layers.iter_mut().for_each(|l| l.from_cache = false);
+    read
+}
+
+fn views_of(cache_dir: &Path) -> Vec<PathBuf> {
+    Cache::at(cache_dir)
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .filter(|p| p.to_string_lossy().ends_with(".view.bin"))
+        .collect()
+}
+
+#[test]
+fn a_warm_read_takes_the_merged_view_and_the_captures_from_the_layers() {
+    let (_image, _dir, layout, cache_dir) = layout_and_cache_dir();
+    let plain = ReadOptions {
+        cache: CacheChoice::Dir(cache_dir.clone()),
+        ..ReadOptions::default()
+    };
+    let with_captures = ReadOptions {
+        capture: capture_request(),
+        ..plain.clone()
+    };
+    for options in [&plain, &with_captures] {
+        let cold = read(&layout, options);
+        let warm = read(&layout, options);
+        assert!(warm.layers.iter().all(|l| l.from_cache));
+        assert_eq!(ignoring_from_cache(&warm), ignoring_from_cache(&cold));
+    }
+    // One view per capture fingerprint.
+    assert_eq!(views_of(&cache_dir).len(), 2);
+    // Without captures the view alone suffices; with them, a layer whose
+    // captures are gone is read again (and stored again).
+    let layer_entries: Vec<PathBuf> = Cache::at(&cache_dir)
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .filter(|p| p.to_string_lossy().ends_with(".layer.bin"))
+        .collect();
+    for entry in &layer_entries {
+        std::fs::remove_file(entry).unwrap();
+    }
+    let warm = read(&layout, &plain);
+    assert!(warm.layers.iter().all(|l| l.from_cache));
+    let again = read(&layout, &with_captures);
+    assert!(again.layers.iter().all(|l| !l.from_cache));
+    assert_eq!(again.files, warm.files);
+    assert!(again.layers.iter().any(|l| !l.captures.is_empty()));
+}
+
+#[test]
+fn a_damaged_merged_view_is_ignored_and_written_again() {
+    let (_image, _dir, layout, cache_dir) = layout_and_cache_dir();
+    let options = ReadOptions {
+        cache: CacheChoice::Dir(cache_dir.clone()),
+        ..ReadOptions::default()
+    };
+    let cold = read(&layout, &options);
+    let [view] = views_of(&cache_dir).try_into().unwrap();
+    let sound = std::fs::read(&view).unwrap();
+    let mut damaged = sound.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x40;
+    for broken in [damaged, sound[..sound.len() - 1].to_vec(), b"{}".to_vec()] {
+        std::fs::write(&view, &broken).unwrap();
+        // The layers' own entries serve, and the view is written again.
+        let warm = read(&layout, &options);
+        assert!(warm.layers.iter().all(|l| l.from_cache));
+        assert_eq!(ignoring_from_cache(&warm), ignoring_from_cache(&cold));
+        assert_eq!(std::fs::read(&view).unwrap(), sound);
+    }
+}
+
 #[test]
 fn cache_entries_of_the_json_format_are_not_read() {
     let (image, _dir, layout, cache_dir) = layout_and_cache_dir();
@@ -400,10 +480,11 @@ fn cache_entries_of_the_json_format_are_not_read() {
     assert!(read_once.layers.iter().all(|l| !l.from_cache));
     assert!(read_once.files.iter().all(|f| f.path != "planted.txt"));
     assert_eq!(read_once.files, read(&layout, &no_cache()).files);
-    // Old entries are still listed, so that pruning removes them.
+    // Old entries are still listed, so that pruning removes them (beside
+    // three new ones and the merged view).
     let cache = Cache::at(&cache_dir);
-    assert_eq!(cache.list().unwrap().len(), 6);
-    assert_eq!(cache.prune(None).unwrap().entries, 6);
+    assert_eq!(cache.list().unwrap().len(), 7);
+    assert_eq!(cache.prune(None).unwrap().entries, 7);
 }
 
 #[test]

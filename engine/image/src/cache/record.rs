@@ -19,14 +19,29 @@
 //!            3 failed: str reason    4 hard link: str target
 //! ```
 //!
-//! The checksum catches a torn or damaged file; the digest and fingerprint
+//! A merged view (what a warm read of a whole image needs besides the
+//! layers' captures) is a record of the same kind with magic b"WSPVIEW2":
+//!
+//! ```text
+//! payload  str fingerprint | varint layer count, each: str digest
+//!            | varint uncompressed size | varint utility VM files
+//!            | varint utility VM bytes | varint capture count
+//!          varint file count, each: str path | varint size
+//!            | 32 bytes sha256 | varint layer index
+//!          varint broken link count, each: varint layer index | str path
+//!            | str target
+//! ```
+//!
+//! The checksum catches a torn or damaged file; the digests and fingerprint
 //! inside catch a file renamed to another key. Either way the entry is
-//! treated as absent and the layer is read again.
+//! treated as absent and the layers are read again.
 
 use crate::capture::{Captured, CapturedEntry};
 use crate::layer::{Entry, Kind, LayerSummary, UtilityVm};
+use crate::merge::{BrokenLink, lower_hex};
 
 const MAGIC: &[u8; 8] = b"WSPLAYER";
+const VIEW_MAGIC: &[u8; 8] = b"WSPVIEW2";
 /// Magic, format, payload length, checksum.
 pub(super) const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
@@ -122,30 +137,29 @@ pub(super) fn encode(
             }
         }
     }
+    Ok(seal(MAGIC, format, &payload))
+}
+
+/// `payload` behind its header.
+fn seal(magic: &[u8; 8], format: u32, payload: &[u8]) -> Vec<u8> {
     let mut crc = flate2::Crc::new();
-    crc.update(&payload);
+    crc.update(payload);
     let mut file = Vec::with_capacity(HEADER_LEN + payload.len());
-    file.extend_from_slice(MAGIC);
+    file.extend_from_slice(magic);
     file.extend_from_slice(&format.to_le_bytes());
     file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     file.extend_from_slice(&crc.sum().to_le_bytes());
-    file.extend_from_slice(&payload);
-    Ok(file)
+    file.extend_from_slice(payload);
+    file
 }
 
-/// The summary stored in `file`, if it is a sound record of format
-/// `format` for this digest and fingerprint.
-pub(super) fn decode(
-    file: &[u8],
-    format: u32,
-    digest: &str,
-    fingerprint: &str,
-) -> Result<LayerSummary, Unusable> {
+/// The payload of `file`, once its header and checksum say it is sound.
+fn open<'a>(file: &'a [u8], magic: &[u8; 8], format: u32) -> Result<Reader<'a>, Unusable> {
     let (header, payload) = file
         .split_at_checked(HEADER_LEN)
         .ok_or(Unusable::NotARecord)?;
     let mut header = Reader { rest: header };
-    if header.take(MAGIC.len())? != MAGIC {
+    if header.take(magic.len())? != magic {
         return Err(Unusable::NotARecord);
     }
     let found = u32::from_le_bytes(header.array()?);
@@ -165,7 +179,18 @@ pub(super) fn decode(
     if crc.sum() != checksum {
         return Err(Unusable::Checksum);
     }
-    let mut r = Reader { rest: payload };
+    Ok(Reader { rest: payload })
+}
+
+/// The summary stored in `file`, if it is a sound record of format
+/// `format` for this digest and fingerprint.
+pub(super) fn decode(
+    file: &[u8],
+    format: u32,
+    digest: &str,
+    fingerprint: &str,
+) -> Result<LayerSummary, Unusable> {
+    let mut r = open(file, MAGIC, format)?;
     if r.str()? != digest || r.str()? != fingerprint {
         return Err(Unusable::OtherKey);
     }
@@ -245,6 +270,139 @@ pub(super) fn decode(
         utility_vm,
         other_entries,
         uncompressed_size,
+    })
+}
+
+/// One layer's part of a stored view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ViewLayer {
+    pub uncompressed_size: u64,
+    pub utility_vm: UtilityVm,
+    /// How many captures the layer's own entry holds (they are not repeated
+    /// in the view).
+    pub captures: u64,
+}
+
+/// The merged view of an image: what its layers were and what it shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct StoredView {
+    pub layers: Vec<ViewLayer>,
+    pub files: Vec<winspect_inventory::File>,
+    pub broken_links: Vec<BrokenLink>,
+}
+
+/// The whole stored file for the view of the image whose layers are
+/// `digests`; `None` when the view is not one the layers produced (a file
+/// or link of a layer not in `digests`, a digest that is not hex).
+pub(super) fn encode_view(
+    format: u32,
+    digests: &[&str],
+    fingerprint: &str,
+    layers: &[ViewLayer],
+    files: &[winspect_inventory::File],
+    broken_links: &[BrokenLink],
+) -> Option<Vec<u8>> {
+    let index_of = |digest: &Option<String>| {
+        let digest = digest.as_deref()?;
+        digests.iter().position(|d| *d == digest)
+    };
+    if digests.len() != layers.len() {
+        return None;
+    }
+    let mut payload = Vec::with_capacity(64 + files.len() * 80);
+    let out = &mut payload;
+    put_str(out, fingerprint);
+    put_varint(out, digests.len() as u64);
+    for (digest, layer) in digests.iter().zip(layers) {
+        put_str(out, digest);
+        put_varint(out, layer.uncompressed_size);
+        put_varint(out, layer.utility_vm.files);
+        put_varint(out, layer.utility_vm.bytes);
+        put_varint(out, layer.captures);
+    }
+    put_varint(out, files.len() as u64);
+    for file in files {
+        let mut sha256 = [0u8; 32];
+        hex::decode_to_slice(&file.sha256, &mut sha256).ok()?;
+        put_str(out, &file.path);
+        put_varint(out, file.size);
+        out.extend_from_slice(&sha256);
+        put_varint(out, index_of(&file.layer)? as u64);
+    }
+    put_varint(out, broken_links.len() as u64);
+    for link in broken_links {
+        put_varint(out, digests.iter().position(|d| *d == link.layer)? as u64);
+        put_str(out, &link.path);
+        put_str(out, &link.target);
+    }
+    Some(seal(VIEW_MAGIC, format, &payload))
+}
+
+/// The view stored in `file`, if it is a sound record of format `format`
+/// for these layers and fingerprint.
+pub(super) fn decode_view(
+    file: &[u8],
+    format: u32,
+    digests: &[&str],
+    fingerprint: &str,
+) -> Result<StoredView, Unusable> {
+    let mut r = open(file, VIEW_MAGIC, format)?;
+    if r.str()? != fingerprint || r.varint()? != digests.len() as u64 {
+        return Err(Unusable::OtherKey);
+    }
+    let mut layers = Vec::with_capacity(digests.len());
+    for digest in digests {
+        if r.str()? != *digest {
+            return Err(Unusable::OtherKey);
+        }
+        layers.push(ViewLayer {
+            uncompressed_size: r.varint()?,
+            utility_vm: UtilityVm {
+                files: r.varint()?,
+                bytes: r.varint()?,
+            },
+            captures: r.varint()?,
+        });
+    }
+    let layer_name = |r: &mut Reader<'_>| {
+        let index = usize::try_from(r.varint()?).map_err(|_| Unusable::Malformed("layer"))?;
+        digests
+            .get(index)
+            .map(|d| (*d).to_owned())
+            .ok_or(Unusable::Malformed("layer index"))
+    };
+    // Each file takes at least 35 bytes (an empty path, a size, a digest
+    // and a layer index).
+    let count = r.count(35)?;
+    let mut files = Vec::with_capacity(count);
+    for _ in 0..count {
+        let path = r.str()?.to_owned();
+        let size = r.varint()?;
+        let sha256 = lower_hex(&r.array()?);
+        files.push(winspect_inventory::File {
+            path,
+            size,
+            sha256,
+            layer: Some(layer_name(&mut r)?),
+            ..winspect_inventory::File::default()
+        });
+    }
+    let count = r.count(3)?;
+    let mut broken_links = Vec::with_capacity(count);
+    for _ in 0..count {
+        broken_links.push(BrokenLink {
+            layer: layer_name(&mut r)?,
+            path: r.str()?.to_owned(),
+            target: r.str()?.to_owned(),
+        });
+    }
+    if !r.rest.is_empty() {
+        return Err(Unusable::Malformed("bytes after the last broken link"));
+    }
+    Ok(StoredView {
+        layers,
+        files,
+        broken_links,
     })
 }
 
@@ -548,5 +706,81 @@ mod tests {
             decode(&reseal(trailing), 5, DIGEST, "fp1").unwrap_err(),
             Unusable::Malformed("bytes after the last capture")
         );
+    }
+
+    #[test]
+    fn views_round_trip_and_refuse_other_keys_and_damage() {
+        let other = DIGEST.replace('0', "e");
+        let digests = [DIGEST, other.as_str()];
+        let layers = [
+            ViewLayer {
+                uncompressed_size: 1 << 33,
+                utility_vm: UtilityVm { files: 2, bytes: 3 },
+                captures: 4,
+            },
+            ViewLayer::default(),
+        ];
+        let file = |path: &str, size: u64, layer: &str| winspect_inventory::File {
+            path: path.into(),
+            size,
+            sha256: "5a".repeat(32),
+            layer: Some(layer.into()),
+            ..winspect_inventory::File::default()
+        };
+        let files = [
+            file("Windows/System32/kernel32.dll", 770_136, DIGEST),
+            file("Program Files/Ünïcode ☃.txt", 0, &other),
+        ];
+        let broken = [BrokenLink {
+            layer: other.clone(),
+            path: "gone.dll".into(),
+            target: "Files/nothere.dll".into(),
+        }];
+        let stored = encode_view(5, &digests, "fp1", &layers, &files, &broken).unwrap();
+        assert_eq!(
+            decode_view(&stored, 5, &digests, "fp1").unwrap(),
+            StoredView {
+                layers: layers.to_vec(),
+                files: files.to_vec(),
+                broken_links: broken.to_vec(),
+            }
+        );
+        // Another list of layers, order, fingerprint or format is not this view.
+        for (digests, fingerprint, format, err) in [
+            (&[DIGEST][..], "fp1", 5, Unusable::OtherKey),
+            (&[other.as_str(), DIGEST][..], "fp1", 5, Unusable::OtherKey),
+            (&digests[..], "fp2", 5, Unusable::OtherKey),
+            (&digests[..], "fp1", 6, Unusable::OtherFormat(5)),
+        ] {
+            assert_eq!(
+                decode_view(&stored, format, digests, fingerprint).unwrap_err(),
+                err
+            );
+        }
+        // A layer record is not a view, nor the other way round.
+        let layer = encode(5, DIGEST, "fp1", &every_kind()).unwrap();
+        assert_eq!(
+            decode_view(&layer, 5, &digests, "fp1").unwrap_err(),
+            Unusable::NotARecord
+        );
+        assert_eq!(
+            decode(&stored, 5, DIGEST, "fp1").unwrap_err(),
+            Unusable::NotARecord
+        );
+        for len in 0..stored.len() {
+            assert!(decode_view(&stored[..len], 5, &digests, "fp1").is_err());
+        }
+        for at in HEADER_LEN..stored.len() {
+            let mut damaged = stored.clone();
+            damaged[at] ^= 0x04;
+            assert_eq!(
+                decode_view(&damaged, 5, &digests, "fp1").unwrap_err(),
+                Unusable::Checksum
+            );
+        }
+        // A view naming a layer the image does not have is not stored.
+        let stray = [file("x", 1, "sha256:stray")];
+        assert!(encode_view(5, &digests, "fp1", &layers, &stray, &[]).is_none());
+        assert!(encode_view(5, &digests, "fp1", &layers[..1], &files, &[]).is_none());
     }
 }
