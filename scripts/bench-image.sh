@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Image reading benchmark (see engine/image/benches/image_read.rs), made to
 # give fair figures on a small machine shared with other jobs:
-# - every measured read runs in its own process under /usr/bin/time (wall,
-#   user + sys CPU, max RSS), after one untimed warm-up run of each mode;
+# - every measured read runs in its own process under /usr/bin/time (user +
+#   sys CPU, max RSS; wall time, see run below), after one untimed warm-up
+#   run of each mode;
 # - floor, cold and warm runs are interleaved (floor, cold, warm, floor, ...)
 #   so that a change of load hits all three alike; figures are medians;
 # - the load average is printed before and after each size, and the CPU
@@ -26,20 +27,26 @@ trap 'rm -rf "$WORK"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
 echo "runs: $RUNS per mode, interleaved; medians"
-# One run of a mode: appends "wall cpu rss_kib" to $WORK/$MIB.$MODE. Wall
-# time is taken around the process to the nanosecond (time's %e has 10 ms
-# steps, too coarse for a warm read); CPU time and RSS come from time.
+# One run of a mode: appends "wall cpu rss_kib" to $WORK/$MIB.$MODE. The
+# wall time is the one the benchmark prints, timed around the read (or the
+# floor) itself: starting a process and `time` costs some 4 ms here, which
+# would be a fifth of a warm read. Builds that do not print it (BENCH_BIN)
+# are timed around the process, to the nanosecond. CPU time (user + sys)
+# and max RSS are the whole process's, from time.
 run() {
   local mib=$1 mode=$2 out=$3 start end
   start=$(date +%s%N)
   if ! /usr/bin/time -o "$WORK/time" -f "%U %S %M" \
-    env WINSPECT_BENCH_MODE="$mode" WINSPECT_BENCH_DIR="$WORK/image-$mib" "$BIN" >/dev/null 2>&1; then
-    # An older build (BENCH_BIN) may lack floor-tar; anything else is fatal.
+    env WINSPECT_BENCH_MODE="$mode" WINSPECT_BENCH_DIR="$WORK/image-$mib" "$BIN" >"$WORK/out" 2>&1; then
+    # An older build may lack floor-tar; anything else is fatal.
     [ "$mode" = floor-tar ] && return 0
-    echo "mode $mode failed" >&2 && exit 1
+    echo "mode $mode failed: $(cat "$WORK/out")" >&2 && exit 1
   fi
   end=$(date +%s%N)
-  [ -n "$out" ] && awk -v ns=$((end - start)) '{printf "%.4f %.2f %d\n", ns / 1e9, $1 + $2, $3}' \
+  local wall
+  wall=$(awk '/^elapsed /{print $2}' "$WORK/out")
+  [ -n "$wall" ] || wall=$(awk -v ns=$((end - start)) 'BEGIN {printf "%.6f", ns / 1e9}')
+  [ -n "$out" ] && awk -v w="$wall" '{printf "%.4f %.2f %d\n", w, $1 + $2, $3}' \
     "$WORK/time" >>"$out"
   return 0
 }

@@ -195,17 +195,27 @@ fn main() {
     if !mode.is_empty() {
         let dir = PathBuf::from(std::env::var("WINSPECT_BENCH_DIR").expect("WINSPECT_BENCH_DIR"));
         let cache = dir.with_extension("cache");
-        match mode.as_str() {
-            "generate" => generate(&dir, mib),
-            "floor" => floor(&dir, false),
-            "floor-tar" => floor(&dir, true),
+        // Each timed mode prints its own wall time (the process's start and
+        // exit are not part of a read).
+        let timed = match mode.as_str() {
+            "generate" => {
+                generate(&dir, mib);
+                return;
+            }
+            "floor" => time(|| floor(&dir, false)),
+            "floor-tar" => time(|| floor(&dir, true)),
             "cold" => {
                 let _ = std::fs::remove_dir_all(&cache);
-                println!("{} files", read(&dir, &cache));
+                time(|| {
+                    read(&dir, &cache);
+                })
             }
-            "warm" => println!("{} files", read(&dir, &cache)),
+            "warm" => time(|| {
+                read(&dir, &cache);
+            }),
             other => panic!("unknown mode `{other}`"),
-        }
+        };
+        println!("elapsed {:.6}", timed.as_secs_f64());
         return;
     }
     let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
