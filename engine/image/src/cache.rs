@@ -143,11 +143,7 @@ impl Cache {
         scratch: &mut Vec<u8>,
     ) -> Option<LayerSummary> {
         let path = self.entry_path(digest, fingerprint)?;
-        let mut file = fs::File::open(&path).ok()?;
-        let len = file.metadata().ok()?.len();
-        scratch.clear();
-        scratch.reserve(usize::try_from(len).ok()?);
-        file.read_to_end(scratch).ok()?;
+        let file = read_whole(&path, scratch)?;
         let summary = record::decode(scratch, FORMAT, digest, fingerprint).ok()?;
         let _ = file.set_modified(SystemTime::now());
         Some(summary)
@@ -176,9 +172,8 @@ impl Cache {
     /// view that cannot be used is treated as absent.
     pub(crate) fn load_view(&self, digests: &[&str], fingerprint: &str) -> Option<StoredView> {
         let path = self.view_path(digests, fingerprint)?;
-        let mut file = fs::File::open(&path).ok()?;
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).ok()?;
+        let file = read_whole(&path, &mut bytes)?;
         let view = record::decode_view(&bytes, FORMAT, digests, fingerprint).ok()?;
         let _ = file.set_modified(SystemTime::now());
         Some(view)
@@ -272,6 +267,18 @@ impl Cache {
         }
         Ok(pruned)
     }
+}
+
+/// Reads the file at `path` into `bytes` in one go (sized from its length,
+/// so the buffer is not grown and copied), and returns it open, to be
+/// marked as used.
+fn read_whole(path: &Path, bytes: &mut Vec<u8>) -> Option<fs::File> {
+    let mut file = fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    bytes.clear();
+    bytes.reserve(usize::try_from(len).ok()?);
+    file.read_to_end(bytes).ok()?;
+    Some(file)
 }
 
 fn is_safe_name(text: &str) -> bool {

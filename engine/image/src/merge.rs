@@ -259,13 +259,18 @@ pub(crate) fn merge(
 /// large image formats a hundred thousand digests.
 pub(crate) fn lower_hex(digest: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digit = |nibble: u8| char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'));
-    let mut text = String::with_capacity(64);
-    for &byte in digest {
-        text.push(digit(byte >> 4));
-        text.push(digit(byte & 0xf));
+    let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+    let mut text = [0u8; 64];
+    for (pair, &byte) in text.chunks_exact_mut(2).zip(digest) {
+        if let [high, low] = pair {
+            *high = digit(byte >> 4);
+            *low = digit(byte & 0xf);
+        }
     }
-    text
+    match std::str::from_utf8(&text) {
+        Ok(text) => text.to_owned(),
+        Err(_) => hex::encode(digest),
+    }
 }
 
 #[cfg(test)]
@@ -299,6 +304,13 @@ mod tests {
                 raw_target: format!("Files/{target}"),
             },
         }
+    }
+
+    #[test]
+    fn digests_are_formatted_as_hex_does() {
+        let digest: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        assert_eq!(lower_hex(&digest), hex::encode(digest));
+        assert_eq!(lower_hex(&[0xff; 32]), "f".repeat(64));
     }
 
     #[test]
