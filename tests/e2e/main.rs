@@ -9,3 +9,4 @@
 mod support;
 
 mod language;
+mod plugins;

@@ -15,8 +15,14 @@ pub fn root() -> PathBuf {
 }
 
 pub fn winspect(args: &[&str]) -> Run {
+    winspect_env(args, &[])
+}
+
+/// Runs winspect with extra environment variables.
+pub fn winspect_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_winspect"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .output()
         .expect("the winspect binary runs");

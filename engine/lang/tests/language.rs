@@ -25,7 +25,7 @@ fn checked(files: &[(&str, &str)]) -> (SourceMap, Checked) {
         &sources,
         &CheckOptions {
             today: Some(today),
-            load_inventory: None,
+            ..CheckOptions::default()
         },
     );
     (sources, result)
