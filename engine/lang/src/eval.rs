@@ -884,16 +884,15 @@ impl Program {
     }
 }
 
-/// A rule that could not be judged: its plugin failed.
-fn error_finding(rule: &ir::Rule, message: String) -> Finding {
-    let m = &rule.meta;
+/// A finding of a rule or advisory, with its metadata and nothing else yet.
+fn finding_of(m: &ir::Meta, kind: FindingKind) -> Finding {
     Finding {
         rule: m.id.clone(),
-        kind: FindingKind::Error,
+        kind,
         pack: m.pack.clone(),
         severity: m.severity,
         title: m.title.clone(),
-        message,
+        message: String::new(),
         facts: Vec::new(),
         remediation: Vec::new(),
         description: m.description.clone(),
@@ -908,6 +907,14 @@ fn error_finding(rule: &ir::Rule, message: String) -> Finding {
     }
 }
 
+/// A rule that could not be judged: its plugin failed.
+fn error_finding(rule: &ir::Rule, message: String) -> Finding {
+    Finding {
+        message,
+        ..finding_of(&rule.meta, FindingKind::Error)
+    }
+}
+
 fn advisory_finding(
     adv: &ir::Advisory,
     message: String,
@@ -915,23 +922,14 @@ fn advisory_finding(
     remediation: Vec<Remediation>,
 ) -> Finding {
     Finding {
-        rule: adv.meta.id.clone(),
-        kind: FindingKind::Advisory,
-        pack: adv.meta.pack.clone(),
-        severity: adv.meta.severity,
-        title: adv.meta.title.clone(),
         message,
         facts,
         remediation,
-        description: adv.meta.description.clone(),
-        tags: adv.meta.tags.clone(),
-        controls: adv.meta.controls.clone(),
-        references: adv.meta.references.clone(),
         cvss: adv.cvss,
         cvss_vector: adv.cvss_vector.clone(),
         published: adv.published,
         exploited: adv.exploited,
-        location: adv.meta.location.clone(),
+        ..finding_of(&adv.meta, FindingKind::Advisory)
     }
 }
 
@@ -1166,25 +1164,9 @@ impl Frame<'_> {
                 }
             }
         }
-        let m = &rule.meta;
         Finding {
-            rule: m.id.clone(),
-            kind: FindingKind::Rule,
-            pack: m.pack.clone(),
-            severity: m.severity,
-            title: m.title.clone(),
-            message: String::new(),
             facts: seen,
-            remediation: Vec::new(),
-            description: m.description.clone(),
-            tags: m.tags.clone(),
-            controls: m.controls.clone(),
-            references: m.references.clone(),
-            cvss: None,
-            cvss_vector: None,
-            published: None,
-            exploited: false,
-            location: m.location.clone(),
+            ..finding_of(&rule.meta, FindingKind::Rule)
         }
     }
 }

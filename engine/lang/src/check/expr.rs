@@ -701,35 +701,10 @@ impl Checker<'_> {
                         None
                     }
                 };
-                if let Some(elem) = elem {
-                    if let NodeKind::List(_) | NodeKind::Const(Value::List(_)) = &r.kind {
-                        r = self.coerce_list(r, &elem, &lt);
-                    }
-                    let elem = match r.as_const() {
-                        Some(Value::List(items)) => items.first().map(value_ty).unwrap_or(elem),
-                        _ => elem,
-                    };
-                    if !lt.comparable(&elem) {
-                        let (a, b) = (
-                            lt.show(&self.schema).to_string(),
-                            elem.show(&self.schema).to_string(),
-                        );
-                        self.error(Diagnostic::error(
-                            Code::Type,
-                            span,
-                            format!("a {a} is never in a list of {b}s"),
-                        ));
-                    }
+                match elem {
+                    Some(elem) => self.membership(l, &lt, r, elem, op == BinaryOp::NotIn, span),
+                    None => poisoned(span),
                 }
-                let node = Node {
-                    kind: NodeKind::In {
-                        negate: op == BinaryOp::NotIn,
-                        item: Box::new(l),
-                        list: Box::new(r),
-                    },
-                    span,
-                };
-                (fold(node), Ty::Bool)
             }
             BinaryOp::Matches | BinaryOp::Glob => {
                 self.expect_str(lhs.span, &lt, op);
@@ -792,26 +767,8 @@ impl Checker<'_> {
             }
             BinaryOp::Contains => match lt.base() {
                 Ty::List(elem) => {
-                    if !elem.comparable(&rt) {
-                        let (a, b) = (
-                            elem.show(&self.schema).to_string(),
-                            rt.show(&self.schema).to_string(),
-                        );
-                        self.error(Diagnostic::error(
-                            Code::Type,
-                            span,
-                            format!("a list of {a}s never contains a {b}"),
-                        ));
-                    }
-                    let node = Node {
-                        kind: NodeKind::In {
-                            negate: false,
-                            item: Box::new(r),
-                            list: Box::new(l),
-                        },
-                        span,
-                    };
-                    (fold(node), Ty::Bool)
+                    let elem = (**elem).clone();
+                    self.membership(r, &rt, l, elem, false, span)
                 }
                 _ => self.text_op(
                     TextOp::Contains,
@@ -878,6 +835,47 @@ impl Checker<'_> {
                 (fold(node), ty)
             }
         }
+    }
+
+    /// `item in list` (and `list contains item`): the item must compare with
+    /// the list's elements; string constants in the list take the item's
+    /// type (versions, severities, dates).
+    fn membership(
+        &mut self,
+        item: Node,
+        item_ty: &Ty,
+        mut list: Node,
+        elem: Ty,
+        negate: bool,
+        span: Span,
+    ) -> (Node, Ty) {
+        if let NodeKind::List(_) | NodeKind::Const(Value::List(_)) = &list.kind {
+            list = self.coerce_list(list, &elem, item_ty);
+        }
+        let elem = match list.as_const() {
+            Some(Value::List(items)) => items.first().map(value_ty).unwrap_or(elem),
+            _ => elem,
+        };
+        if !item_ty.comparable(&elem) {
+            let (a, b) = (
+                item_ty.base().show(&self.schema).to_string(),
+                elem.show(&self.schema).to_string(),
+            );
+            self.error(Diagnostic::error(
+                Code::Type,
+                span,
+                format!("a {a} is never in a list of {b}s"),
+            ));
+        }
+        let node = Node {
+            kind: NodeKind::In {
+                negate,
+                item: Box::new(item),
+                list: Box::new(list),
+            },
+            span,
+        };
+        (fold(node), Ty::Bool)
     }
 
     fn text_op(
