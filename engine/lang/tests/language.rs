@@ -762,9 +762,26 @@ policy strict { deny when finding.severity in ["high", "critical"] }
     let inv = r#"{"dotnet": {"runtimes": [{"framework": "a", "version": "6.0.01"}, {"framework": "b", "version": "8.0.0-RC.1"}, {"framework": "c", "version": "6.0.2"}]}}"#;
     let result = run(&p, inv);
     let messages: Vec<&str> = result.findings.iter().map(|f| f.message.as_str()).collect();
-    assert_eq!(messages, ["6.0.01", "8.0.0-RC.1"], "NuGet versions compare numerically and case-insensitively");
-    let decision = p.decide("strict", &result.findings, None, Date::parse("2026-01-01").unwrap()).unwrap();
+    assert_eq!(
+        messages,
+        ["6.0.01", "8.0.0-RC.1"],
+        "NuGet versions compare numerically and case-insensitively"
+    );
+    let decision = p
+        .decide(
+            "strict",
+            &result.findings,
+            None,
+            Date::parse("2026-01-01").unwrap(),
+        )
+        .unwrap();
     assert!(decision.denied);
-    let errs = errors(r#"rule A { title "t" severity low for rt in dotnet.runtimes where rt.version in ["six"] { report "x" } }"#);
-    assert!(errs.iter().any(|e| e.contains("`six` is not a dotnet version")), "{errs:#?}");
+    let errs = errors(
+        r#"rule A { title "t" severity low for rt in dotnet.runtimes where rt.version in ["six"] { report "x" } }"#,
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("`six` is not a dotnet version")),
+        "{errs:#?}"
+    );
 }
