@@ -38,6 +38,8 @@ pub mod files;
 pub mod registry;
 pub mod requests;
 mod scan;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use capture::{DEFAULT_MAX_PE_BYTES, MAX_HIVE_BYTES, PE_HOOK_ID, capture_request};
 pub use files::ImageFiles;

@@ -11,231 +11,13 @@
 
 use std::path::{Path, PathBuf};
 
-use winspect_hive::LayerSemantics;
-use winspect_hive::write::{HiveBuilder, HiveKind, KeySpec, ValueSpec};
 use winspect_image::writer::{
     BuiltImage, ImageBuilder, LayerBuilder, write_docker_save, write_oci_archive, write_oci_layout,
 };
 use winspect_image::{CacheChoice, Compression, ReadOptions};
 use winspect_inventory::Inventory;
+use winspect_scan::testing::{CURRENT_VERSION, UNINSTALL, sample_image, software_hive};
 use winspect_scan::{ScanOptions, inventory_of};
-use winspect_windows::pe::fixture::{VersionResource, pe_with_version};
-
-const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
-const UNINSTALL: &str = r"Microsoft\Windows\CurrentVersion\Uninstall";
-
-fn hive(kind: HiveKind, root: KeySpec) -> Vec<u8> {
-    HiveBuilder::new(kind, root).to_bytes().unwrap()
-}
-
-fn pe(version: [u16; 4], product: &str, company: &str) -> Vec<u8> {
-    let text = format!(
-        "{}.{}.{}.{}",
-        version[0], version[1], version[2], version[3]
-    );
-    pe_with_version(Some(&VersionResource {
-        file_version: version,
-        product_version: version,
-        strings: vec![
-            ("CompanyName".into(), company.into()),
-            ("ProductName".into(), product.into()),
-            ("ProductVersion".into(), text),
-        ],
-    }))
-}
-
-fn software_base() -> Vec<u8> {
-    let mut root = KeySpec::new("ROOT");
-    let cv = root.key_mut(CURRENT_VERSION);
-    for (name, value) in [
-        ("ProductName", "Windows Server 2019 Datacenter"),
-        ("EditionID", "ServerDatacenter"),
-        ("InstallationType", "Server Core"),
-        ("CurrentBuildNumber", "17763"),
-        ("CurrentBuild", "17763"),
-        ("ReleaseId", "1809"),
-    ] {
-        cv.value(ValueSpec::string(name, value));
-    }
-    cv.value(ValueSpec::dword("CurrentMajorVersionNumber", 10))
-        .value(ValueSpec::dword("CurrentMinorVersionNumber", 0))
-        .value(ValueSpec::dword("UBR", 1));
-    root.key_mut(&format!(r"{UNINSTALL}\OldTool"))
-        .value(ValueSpec::string("DisplayName", "Old Tool"))
-        .value(ValueSpec::string("DisplayVersion", "0.9"));
-    root.key_mut(r"Microsoft\InetStp")
-        .value(ValueSpec::dword("MajorVersion", 10))
-        .value(ValueSpec::dword("MinorVersion", 0));
-    root.key_mut(r"Microsoft\PowerShell\3\PowerShellEngine")
-        .value(ValueSpec::string("PowerShellVersion", "5.1.17763.1"));
-    hive(HiveKind::Base, root)
-}
-
-fn system_base() -> Vec<u8> {
-    let mut root = KeySpec::new("ROOT");
-    root.key_mut("Select")
-        .value(ValueSpec::dword("Current", 1))
-        .value(ValueSpec::dword("Default", 1));
-    let schannel = r"ControlSet001\Control\SecurityProviders\SCHANNEL";
-    root.key_mut(&format!(r"{schannel}\Protocols\TLS 1.0\Server"))
-        .value(ValueSpec::dword("Enabled", 0))
-        .value(ValueSpec::dword("DisabledByDefault", 1));
-    root.key_mut(&format!(r"{schannel}\Ciphers\RC4 128/128"))
-        .value(ValueSpec::dword("Enabled", 0));
-    root.key_mut(r"ControlSet001\Control\Lsa")
-        .value(ValueSpec::dword("LmCompatibilityLevel", 5));
-    root.key_mut(r"ControlSet001\Services\W3SVC")
-        .value(ValueSpec::dword("Type", 0x20))
-        .value(ValueSpec::dword("Start", 2))
-        .value(ValueSpec::expand_string(
-            "ImagePath",
-            r"%systemroot%\system32\svchost.exe -k iissvcs",
-        ))
-        .value(ValueSpec::string("ObjectName", "LocalSystem"));
-    // A stale control set the current one must win over.
-    root.key_mut(r"ControlSet002\Control\Lsa")
-        .value(ValueSpec::dword("LmCompatibilityLevel", 1));
-    hive(HiveKind::Base, root)
-}
-
-fn small_hive(key: &str) -> Vec<u8> {
-    let mut root = KeySpec::new("ROOT");
-    root.key_mut(key);
-    hive(HiveKind::Base, root)
-}
-
-/// The update layer's delta: a higher UBR, the old tool's key tombstoned, a
-/// program installed.
-fn software_update_delta() -> Vec<u8> {
-    let mut root = KeySpec::new("ROOT");
-    root.key_mut(CURRENT_VERSION)
-        .value(ValueSpec::dword("UBR", 5830));
-    root.key_mut(&format!(r"{UNINSTALL}\OldTool"))
-        .semantics(LayerSemantics::Tombstone);
-    root.key_mut(&format!(
-        r"{UNINSTALL}\{{0F2A6E8C-1D0B-4E2A-9C1B-7A3D5E6F8A90}}"
-    ))
-    .value(ValueSpec::string("DisplayName", "Contoso Agent"))
-    .value(ValueSpec::string("DisplayVersion", "2.4.1"))
-    .value(ValueSpec::string("Publisher", "Contoso Ltd."))
-    .value(ValueSpec::string("InstallDate", "20240514"));
-    hive(HiveKind::Delta, root)
-}
-
-const APP_HOST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<configuration>
-  <system.applicationHost>
-    <applicationPools>
-      <add name="DefaultAppPool" managedRuntimeVersion="v4.0" />
-    </applicationPools>
-    <sites>
-      <site name="Default Web Site" id="1">
-        <application path="/" applicationPool="DefaultAppPool">
-          <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />
-        </application>
-        <bindings>
-          <binding protocol="http" bindingInformation="*:80:" />
-        </bindings>
-      </site>
-    </sites>
-  </system.applicationHost>
-  <system.webServer>
-    <directoryBrowse enabled="true" />
-  </system.webServer>
-</configuration>
-"#;
-
-const DEPS_JSON: &str = r#"{
-  "runtimeTarget": {"name": ".NETCoreApp,Version=v8.0"},
-  "targets": {".NETCoreApp,Version=v8.0": {
-    "App/1.0.0": {"dependencies": {"Newtonsoft.Json": "13.0.1"}},
-    "Newtonsoft.Json/13.0.1": {"runtime": {"lib/net6.0/Newtonsoft.Json.dll": {}}}
-  }},
-  "libraries": {
-    "App/1.0.0": {"type": "project", "serviceable": false, "sha512": ""},
-    "Newtonsoft.Json/13.0.1": {"type": "package", "serviceable": true, "sha512": "sha512-x", "path": "newtonsoft.json/13.0.1"}
-  }
-}"#;
-
-/// A three-layer Server 2019 Core image: the base (hives, kernel32, IIS
-/// config), the cumulative update (a delta hive and a newer kernel32), the
-/// application (a deps.json and its DLL).
-fn image() -> BuiltImage {
-    let mut base = LayerBuilder::new().without_windows_records();
-    base.file("Windows/System32/config/SOFTWARE", &software_base())
-        .unwrap()
-        .file("Windows/System32/config/SYSTEM", &system_base())
-        .unwrap()
-        .file("Windows/System32/config/SAM", &small_hive("SAM"))
-        .unwrap()
-        .file("Windows/System32/config/SECURITY", &small_hive("Policy"))
-        .unwrap()
-        .file(
-            "Windows/System32/config/DEFAULT",
-            &small_hive("Control Panel"),
-        )
-        .unwrap()
-        .file(
-            "Windows/System32/kernel32.dll",
-            &pe(
-                [10, 0, 17763, 1],
-                "Microsoft® Windows® Operating System",
-                "Microsoft Corporation",
-            ),
-        )
-        .unwrap()
-        .file(
-            "Windows/System32/inetsrv/config/applicationHost.config",
-            APP_HOST.as_bytes(),
-        )
-        .unwrap()
-        .file(
-            "Windows/WinSxS/amd64_kernel32/kernel32.dll",
-            b"not inspected",
-        )
-        .unwrap()
-        .file("License.txt", b"license")
-        .unwrap();
-    let mut update = LayerBuilder::new().without_windows_records();
-    update
-        .hive("Software_Delta", &software_update_delta())
-        .unwrap()
-        .file(
-            "Windows/System32/kernel32.dll",
-            &pe(
-                [10, 0, 17763, 5830],
-                "Microsoft® Windows® Operating System",
-                "Microsoft Corporation",
-            ),
-        )
-        .unwrap();
-    let mut app = LayerBuilder::new().without_windows_records();
-    app.file("app/App.deps.json", DEPS_JSON.as_bytes())
-        .unwrap()
-        .file(
-            "app/App.dll",
-            &pe([1, 2, 3, 0], "Contoso App", "Contoso Ltd."),
-        )
-        .unwrap();
-    ImageBuilder::windows("10.0.17763.5830")
-        .user("ContainerUser")
-        .layer(
-            base.finish().unwrap(),
-            Compression::None,
-            "Apply image 10.0.17763.1",
-        )
-        .unwrap()
-        .layer(
-            update.finish().unwrap(),
-            Compression::None,
-            "Install update 10.0.17763.5830",
-        )
-        .unwrap()
-        .layer(app.finish().unwrap(), Compression::None, "COPY app C:/app")
-        .unwrap()
-        .build()
-        .unwrap()
-}
 
 fn options(cache: CacheChoice) -> ScanOptions {
     ScanOptions {
@@ -270,7 +52,7 @@ fn scan(input: &Path, options: &ScanOptions) -> winspect_scan::Scan {
 
 #[test]
 fn facts_come_with_the_layer_that_wrote_them() {
-    let built = image();
+    let built = sample_image().unwrap();
     let [base, update, app] = [0, 1, 2].map(|i| built.layers[i].digest.clone());
     let dir = tempfile::tempdir().unwrap();
     let scan = scan(&layout(dir.path(), &built), &options(CacheChoice::Disabled));
@@ -418,7 +200,7 @@ fn comparable(mut inventory: Inventory) -> Inventory {
 
 #[test]
 fn the_three_local_formats_give_the_same_inventory_and_the_cache_changes_nothing() {
-    let built = image();
+    let built = sample_image().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let opts = options(CacheChoice::Dir(cache.clone()));
@@ -450,7 +232,7 @@ fn the_three_local_formats_give_the_same_inventory_and_the_cache_changes_nothing
 
 #[test]
 fn a_missing_base_layer_leaves_the_deltas_and_says_so() {
-    let built = image();
+    let built = sample_image().unwrap();
     // The base layer is foreign and not shipped, as older Windows images have it.
     let foreign = ImageBuilder::windows("10.0.17763.5830")
         .foreign_layer(
@@ -512,7 +294,7 @@ fn a_missing_base_layer_leaves_the_deltas_and_says_so() {
 
 #[test]
 fn pe_files_over_the_limit_are_listed_without_versions_and_make_a_gap() {
-    let built = image();
+    let built = sample_image().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let opts = ScanOptions {
         max_pe_bytes: 64,
@@ -574,7 +356,7 @@ fn a_real_delta_hive_and_real_pe_files() {
     ) else {
         return;
     };
-    let built = image();
+    let built = sample_image().unwrap();
     let mut python = LayerBuilder::new().without_windows_records();
     python
         .hive("Software_Delta", &delta)
@@ -654,10 +436,13 @@ fn a_real_dirty_hive_is_recovered_from_its_logs() {
     };
     let built = |logs: bool| {
         let mut base = LayerBuilder::new().without_windows_records();
-        base.file("Windows/System32/config/SOFTWARE", &software_base())
-            .unwrap()
-            .file("Windows/System32/config/SYSTEM", &system)
-            .unwrap();
+        base.file(
+            "Windows/System32/config/SOFTWARE",
+            &software_hive().unwrap(),
+        )
+        .unwrap()
+        .file("Windows/System32/config/SYSTEM", &system)
+        .unwrap();
         if logs {
             base.file("Windows/System32/config/SYSTEM.LOG1", &log1)
                 .unwrap()
