@@ -29,8 +29,9 @@ pub(crate) const PE_RULE: &str = "pe-version";
 pub(crate) const WINDOWS_RULE_PREFIX: &str = "windows/";
 
 /// The PE inspection hook's id. It is part of the image cache key: bump the
-/// leading number when [`PeFacts`] changes; the package version follows the
-/// PE reader's releases, so a new winspect never reads an old artifact.
+/// leading number whenever the facts it keeps, or what the PE reader makes
+/// of a file, change. The package version is part of it too, so two
+/// releases never share cached artifacts.
 pub const PE_HOOK_ID: &str = concat!("pe-version/1/winspect-", env!("CARGO_PKG_VERSION"));
 
 /// Default size limit of one inspected PE file. Larger ones are listed with
