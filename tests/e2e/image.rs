@@ -500,3 +500,79 @@ fn inventory_pulls_from_a_registry_with_credentials_from_stdin() {
     let refused = pull("wrong-password");
     assert_fault(&refused, "refused the credentials");
 }
+
+#[test]
+fn scan_reads_the_registry_values_the_rules_ask_for() {
+    let built = sample_image().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = layout(dir.path(), &built);
+    let rules = dir.path().join("probe.rules");
+    std::fs::write(
+        &rules,
+        r#"pack "registry-probe" version "1.0.0"
+
+rule REG-UBR {
+  title "the update revision"
+  severity low
+  let ubr = registry(r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "UBR")
+  when default(ubr.number, 0) > 0 {
+    report "UBR is {ubr.data}"
+  }
+}
+
+rule REG-LSA {
+  title "the LM compatibility level"
+  severity low
+  let level = registry(r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa", "LmCompatibilityLevel")
+  when default(level.number, 0) >= 5 {
+    report "LmCompatibilityLevel is {level.data}"
+  }
+}
+
+rule REG-OLD {
+  title "the old tool is installed"
+  severity low
+  when registry_key_exists(r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\OldTool") {
+    report "the old tool is there"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let run = winspect(&[
+        "scan",
+        &path,
+        "--no-cache",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings: Vec<(&str, &str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["message"].as_str().unwrap(),
+                f["facts"][0]["layer"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // The UBR from the update layer's delta, the level through
+    // `Select\Current`; the key the update tombstoned does not exist.
+    assert_eq!(
+        findings,
+        [
+            ("REG-UBR", "UBR is 5830", built.layers[1].digest.as_str()),
+            (
+                "REG-LSA",
+                "LmCompatibilityLevel is 5",
+                built.layers[0].digest.as_str()
+            ),
+        ]
+    );
+}
