@@ -12,7 +12,7 @@ use winspect_image::writer::{
 };
 use winspect_scan::testing::{sample_image, software_hive};
 
-use crate::support::{Run, realdata, winspect, winspect_with};
+use crate::support::{Run, realdata, winspect, winspect_env, winspect_with};
 
 /// The sample image written as an OCI layout directory under `dir`.
 fn layout(dir: &Path, image: &BuiltImage) -> String {
@@ -189,18 +189,18 @@ fn the_cache_is_listed_and_pruned() {
     let cache = dir.path().join("cache");
     let path = layout(dir.path(), &built);
     // The cache directory from the environment, as a user would set it.
-    let env = [("WINSPECT_CACHE_DIR", cache.as_path())];
-    let run = winspect_with(&["inventory", &path], &env, None);
+    let cache_dir = cache.display().to_string();
+    let env = [("WINSPECT_CACHE_DIR", cache_dir.as_str())];
+    let run = winspect_env(&["inventory", &path], &env);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
-    let ls = winspect_with(&["cache", "ls"], &env, None);
+    let ls = winspect_env(&["cache", "ls"], &env);
     assert_eq!(ls.code, 0, "{}", ls.stderr);
     for layer in &built.layers {
         assert!(ls.stdout.contains(&layer.digest), "{}", ls.stdout);
     }
     assert_eq!(ls.stdout.lines().count(), 4, "a header and 3 layers");
     assert!(ls.stderr.contains("3 cached layers, "), "{}", ls.stderr);
-    let cache_dir = cache.display().to_string();
     let same = winspect(&["cache", "ls", "--cache-dir", &cache_dir]);
     assert_eq!(same.stdout, ls.stdout);
 

@@ -11,3 +11,4 @@ mod support;
 
 mod image;
 mod language;
+mod plugins;

@@ -19,19 +19,22 @@ pub fn winspect(args: &[&str]) -> Run {
     winspect_with(args, &[], None)
 }
 
+/// Runs winspect with extra environment variables.
+pub fn winspect_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    winspect_with(args, env, None)
+}
+
 /// Runs the binary with extra environment variables and, when given, `stdin`
 /// as its standard input (else none).
-pub fn winspect_with(args: &[&str], env: &[(&str, &Path)], stdin: Option<&str>) -> Run {
+pub fn winspect_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_winspect"));
     command
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
     let mut child = command.spawn().expect("the winspect binary runs");
     {
         let mut input = child.stdin.take().unwrap();

@@ -106,12 +106,7 @@ pub fn compile(
     today: winspect_inventory::Date,
     out: &mut Output,
 ) -> Option<winspect_lang::Program> {
-    let loader = crate::load::test_inventory;
-    let options = winspect_lang::CheckOptions {
-        today: Some(today),
-        load_inventory: Some(&loader),
-    };
-    let checked = winspect_lang::check(sources, &options);
+    let checked = check_sources(sources, today);
     print_diagnostics(
         sources,
         &checked.diagnostics,
@@ -119,6 +114,22 @@ pub fn compile(
         out,
     );
     checked.program
+}
+
+/// Checks the sources with the file and plugin loaders of the command line.
+pub fn check_sources(
+    sources: &winspect_lang::SourceMap,
+    today: winspect_inventory::Date,
+) -> winspect_lang::Checked {
+    let inventories = crate::load::test_inventory;
+    let plugins = crate::plugins::Loader::default();
+    let load_plugin = |file: &str, path: &str, sha: &str| plugins.load(file, path, sha);
+    let options = winspect_lang::CheckOptions {
+        today: Some(today),
+        load_inventory: Some(&inventories),
+        load_plugin: Some(&load_plugin),
+    };
+    winspect_lang::check(sources, &options)
 }
 
 fn plural(n: usize, word: &str) -> String {
