@@ -1,12 +1,16 @@
 //! One module per subcommand.
 
+mod cache;
 mod check;
 mod eval;
 mod fmt;
+mod inventory;
+mod registry;
+mod scan;
 mod schema;
 mod test;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{CacheCommand, Cli, Command};
 use crate::output::Output;
 
 /// How a command ended; the process exit code.
@@ -30,26 +34,39 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<Exit, Error> {
             deny_warnings,
         } => check::run(&paths, error_format, deny_warnings, out),
         Command::Fmt { paths, check } => fmt::run(&paths, check, out),
-        Command::Eval {
-            inventory,
-            rules,
-            policy,
-            policy_name,
-            format,
-            explain,
-            now,
-        } => eval::run(
-            &eval::Args {
-                inventory,
-                rules,
-                policy,
-                policy_name,
-                format,
-                explain,
-                now,
+        Command::Eval { inventory, judge } => eval::run(&inventory, &judge, out),
+        Command::Scan {
+            image,
+            judge,
+            inventory_out,
+            image_args,
+        } => scan::run(
+            &scan::Args {
+                image: &image,
+                judge: &judge,
+                inventory_out: inventory_out.as_deref(),
+                image_args: &image_args,
             },
             out,
         ),
+        Command::Inventory {
+            image,
+            output,
+            image_args,
+        } => inventory::run(&image, output.as_deref(), &image_args, out),
+        Command::Cache { command } => match command {
+            CacheCommand::Ls { cache_dir } => cache::ls(cache_dir.as_ref(), out),
+            CacheCommand::Prune {
+                older_than,
+                cache_dir,
+            } => cache::prune(older_than, cache_dir.as_ref(), out),
+        },
+        Command::Registry {
+            hive,
+            deltas,
+            key,
+            json,
+        } => registry::run(&hive, &deltas, key.as_deref(), json, out),
         Command::Test { paths, now } => test::run(&paths, now.as_deref(), out),
         Command::Schema => schema::run(out),
     }
