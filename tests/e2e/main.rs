@@ -8,5 +8,6 @@
 
 mod support;
 
+mod fixture;
 mod language;
 mod plugins;

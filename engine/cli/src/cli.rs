@@ -70,6 +70,11 @@ pub enum Command {
     },
     /// Print the JSON Schema of the inventory.
     Schema,
+    /// Synthetic Windows images for tests and samples.
+    Fixture {
+        #[command(subcommand)]
+        command: crate::cmd::fixture::FixtureCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

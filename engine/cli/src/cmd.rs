@@ -2,6 +2,7 @@
 
 mod check;
 mod eval;
+pub mod fixture;
 mod fmt;
 mod schema;
 mod test;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<Exit, Error> {
         ),
         Command::Test { paths, now } => test::run(&paths, now.as_deref(), out),
         Command::Schema => schema::run(out),
+        Command::Fixture { command } => fixture::run(command, out),
     }
 }
 
