@@ -10,5 +10,6 @@
 mod support;
 
 mod image;
+mod fixture;
 mod language;
 mod plugins;

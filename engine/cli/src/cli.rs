@@ -100,6 +100,11 @@ pub enum Command {
     },
     /// Print the JSON Schema of the inventory.
     Schema,
+    /// Synthetic Windows images for tests and samples.
+    Fixture {
+        #[command(subcommand)]
+        command: crate::cmd::fixture::FixtureCommand,
+    },
 }
 
 /// What `eval` and `scan` share: the rules, the policy, the report.

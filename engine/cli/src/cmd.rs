@@ -3,6 +3,7 @@
 mod cache;
 mod check;
 mod eval;
+pub mod fixture;
 mod fmt;
 mod inventory;
 mod registry;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<Exit, Error> {
         } => registry::run(&hive, &deltas, key.as_deref(), json, out),
         Command::Test { paths, now } => test::run(&paths, now.as_deref(), out),
         Command::Schema => schema::run(out),
+        Command::Fixture { command } => fixture::run(command, out),
     }
 }
 
