@@ -9,7 +9,8 @@
 
 mod support;
 
-mod image;
 mod fixture;
+mod image;
 mod language;
 mod plugins;
+mod readme;
