@@ -9,6 +9,7 @@
 
 mod support;
 
+mod faults;
 mod fixture;
 mod image;
 mod language;

@@ -164,6 +164,40 @@ pub struct ImageArgs {
     /// Read every layer; neither use nor fill the cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Refuse a layer blob larger than this, e.g. `2GiB` (default 32 GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_layer_size: Option<u64>,
+    /// Stop a layer that decompresses to more than this, e.g. `16GiB`
+    /// (default 64 GiB): a decompression bomb stops here.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_unpacked_size: Option<u64>,
+}
+
+/// A size as people write it: `4096`, `512KiB`, `2MiB`, `32GiB`, `1G`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: write e.g. `512MiB` or `2GiB`"
+            ));
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}` is not a size: write e.g. `512MiB` or `2GiB`"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,4 +243,21 @@ pub enum Format {
 pub enum ExplainArg {
     Fired,
     All,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("2MiB"), Ok(2 << 20));
+        assert_eq!(parse_size("32GiB"), Ok(32 << 30));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        for bad in ["", "0", "lots", "1PiB", "99999999999999999999T"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -4,7 +4,9 @@
 use std::io::Read as _;
 use std::path::Path;
 
-use winspect_image::{CacheChoice, Credentials, PlatformChoice, ReadOptions, RegistryOptions};
+use winspect_image::{
+    CacheChoice, Credentials, Limits, PlatformChoice, ReadOptions, RegistryOptions,
+};
 use winspect_inventory::Inventory;
 use winspect_scan::{Scan, ScanError, ScanOptions};
 
@@ -137,8 +139,20 @@ fn read_options(args: &ImageArgs) -> Result<ReadOptions, Error> {
             docker_config: None,
         },
         progress: true,
+        limits: limits(args),
         ..ReadOptions::default()
     })
+}
+
+fn limits(args: &ImageArgs) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(size) = args.max_layer_size {
+        limits.max_layer_bytes = size;
+    }
+    if let Some(size) = args.max_unpacked_size {
+        limits.max_uncompressed_bytes = size;
+    }
+    limits
 }
 
 fn password_from_stdin() -> Result<String, ImageArgError> {
