@@ -51,7 +51,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     }
     let mut pos = 0usize;
     while let Some(rest) = text.get(pos..) {
-        if Grammar::parse(Rule::trailer, rest).is_ok() {
+        if only_trivia(rest) {
             break;
         }
         match Grammar::parse(Rule::item_entry, rest) {
@@ -81,6 +81,24 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         }
     }
     parsed
+}
+
+/// Whether `text` holds only what the grammar skips between items:
+/// whitespace (`WHITESPACE`) and `#` comments (`COMMENT`).
+///
+/// Not asked of pest: its failed parse (the usual case, before every item)
+/// builds an error whose line look-up walks the input back from its end,
+/// which made parsing a file quadratic in its length.
+fn only_trivia(text: &str) -> bool {
+    let mut rest = text;
+    // Each turn consumes a `#`, so this ends within `text.len()` turns.
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\n', '\u{FEFF}']);
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => return rest.is_empty(),
+        }
+    }
 }
 
 /// Parses a lone expression (for `winspect eval --expr` style uses and tests).
