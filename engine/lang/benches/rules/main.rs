@@ -147,11 +147,15 @@ fn rego_policy(rules: &[Twin], with_advisories: bool) -> String {
     text
 }
 
-fn rego_data(advisories: &[&Advisory]) -> regorus::Value {
-    let doc = serde_json::json!({
+fn rego_data_json(advisories: &[&Advisory]) -> String {
+    serde_json::json!({
         "advisories": advisories.iter().map(|a| a.rego()).collect::<Vec<_>>()
-    });
-    regorus::Value::from_json_str(&doc.to_string()).unwrap()
+    })
+    .to_string()
+}
+
+fn rego_data(advisories: &[&Advisory]) -> regorus::Value {
+    regorus::Value::from_json_str(&rego_data_json(advisories)).unwrap()
 }
 
 /// A regorus engine with the policy and the data loaded and prepared: what
@@ -271,11 +275,14 @@ fn benches(c: &mut Criterion) {
     let sources = winspect_sources(&corpus.rules, &all);
     let source_bytes: usize = sources.files().map(|(_, f)| f.text.len()).sum();
     let program = compile(&sources);
+    let rules_only = compile(&winspect_sources(&corpus.rules, &[]));
     let advisories_all = compile(&winspect_sources(&[], &all));
     let advisories_relevant = compile(&winspect_sources(&[], &relevant));
 
     let policy = rego_policy(&corpus.rules, true);
     let advisory_policy = rego_policy(&[], true);
+    let rules_policy = rego_policy(&corpus.rules, false);
+    let mut engine_rules = rego_engine(&rules_policy, rego_data(&[]), &input);
     let mut engine = rego_engine(&policy, rego_data(&all), &input);
     let mut engine_all = rego_engine(&advisory_policy, rego_data(&all), &input);
     let mut engine_relevant = rego_engine(&advisory_policy, rego_data(&relevant), &input);
@@ -286,6 +293,12 @@ fn benches(c: &mut Criterion) {
         "rules and advisories",
         &ours,
         &rego_findings(&mut engine, &input),
+    );
+    let ours_rules = winspect_findings(&rules_only, inventory);
+    same_findings(
+        "1,000 rules",
+        &ours_rules,
+        &rego_findings(&mut engine_rules, &input),
     );
     let ours_all = winspect_findings(&advisories_all, inventory);
     same_findings(
@@ -333,13 +346,17 @@ fn benches(c: &mut Criterion) {
         .filter(|r| fired.contains(r.id.as_str()))
         .count();
     eprintln!(
-        "corpus: {} rules and {} advisories ({} relevant to the image) in {} KiB of text; \
-         an image of {} files. Both engines report {} findings: {} from {} rules, {} from {} advisories",
+        "corpus: {} rules and {} advisories ({} relevant to the image) in {} KiB of text \
+         (Rego: {} KiB of policy, {} KiB of data); an image of {} files ({} KiB as JSON). \
+         Both engines report {} findings: {} from {} rules, {} from {} advisories",
         program.rule_count(),
         program.advisory_count(),
         relevant.len(),
         source_bytes / 1024,
+        policy.len() / 1024,
+        rego_data_json(&all).len() / 1024,
         inventory.files.len(),
+        input_json.len() / 1024,
         ours.len(),
         ours.len() - ours_all.len(),
         rules_fired,
@@ -384,6 +401,21 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             engine.set_input(regorus::Value::from_json_str(black_box(&input_json)).unwrap());
             engine.eval_rule(DENY.into()).unwrap()
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("rules");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(10));
+    let prepared_rules = rules_only.prepare(inventory);
+    group.bench_function("winspect/1000", |b| {
+        b.iter(|| rules_only.evaluate(black_box(&prepared_rules), &options))
+    });
+    group.bench_function("regorus/1000", |b| {
+        b.iter(|| {
+            engine_rules.set_input(black_box(input.clone()));
+            engine_rules.eval_rule(DENY.into()).unwrap()
         })
     });
     group.finish();
