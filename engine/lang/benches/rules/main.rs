@@ -1,7 +1,7 @@
 //! The rule language against Rego (regorus) on one image and one pack of
 //! 1,000 rules and 10,000 advisories, written in both languages.
 //!
-//! `cargo bench -p winspect-lang --bench rules`. Before timing, both engines
+//! `cargo bench -p winspect-lang --features bench-regorus --bench rules`. Before timing, both engines
 //! evaluate the image once and must report the same findings (rule id and
 //! message); the run stops with a diff if they do not.
 #![allow(
