@@ -3,9 +3,15 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::print_stdout
 )]
 
 mod support;
 
+mod faults;
+mod fixture;
+mod image;
 mod language;
+mod plugins;
+mod readme;

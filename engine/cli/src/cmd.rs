@@ -1,12 +1,17 @@
 //! One module per subcommand.
 
+mod cache;
 mod check;
 mod eval;
+pub mod fixture;
 mod fmt;
+mod inventory;
+mod registry;
+mod scan;
 mod schema;
 mod test;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{CacheCommand, Cli, Command};
 use crate::output::Output;
 
 /// How a command ended; the process exit code.
@@ -30,28 +35,42 @@ pub fn run(cli: Cli, out: &mut Output) -> Result<Exit, Error> {
             deny_warnings,
         } => check::run(&paths, error_format, deny_warnings, out),
         Command::Fmt { paths, check } => fmt::run(&paths, check, out),
-        Command::Eval {
-            inventory,
-            rules,
-            policy,
-            policy_name,
-            format,
-            explain,
-            now,
-        } => eval::run(
-            &eval::Args {
-                inventory,
-                rules,
-                policy,
-                policy_name,
-                format,
-                explain,
-                now,
+        Command::Eval { inventory, judge } => eval::run(&inventory, &judge, out),
+        Command::Scan {
+            image,
+            judge,
+            inventory_out,
+            image_args,
+        } => scan::run(
+            &scan::Args {
+                image: &image,
+                judge: &judge,
+                inventory_out: inventory_out.as_deref(),
+                image_args: &image_args,
             },
             out,
         ),
+        Command::Inventory {
+            image,
+            output,
+            image_args,
+        } => inventory::run(&image, output.as_deref(), &image_args, out),
+        Command::Cache { command } => match command {
+            CacheCommand::Ls { cache_dir } => cache::ls(cache_dir.as_ref(), out),
+            CacheCommand::Prune {
+                older_than,
+                cache_dir,
+            } => cache::prune(older_than, cache_dir.as_ref(), out),
+        },
+        Command::Registry {
+            hive,
+            deltas,
+            key,
+            json,
+        } => registry::run(&hive, &deltas, key.as_deref(), json, out),
         Command::Test { paths, now } => test::run(&paths, now.as_deref(), out),
         Command::Schema => schema::run(out),
+        Command::Fixture { command } => fixture::run(command, out),
     }
 }
 
@@ -89,12 +108,7 @@ pub fn compile(
     today: winspect_inventory::Date,
     out: &mut Output,
 ) -> Option<winspect_lang::Program> {
-    let loader = crate::load::test_inventory;
-    let options = winspect_lang::CheckOptions {
-        today: Some(today),
-        load_inventory: Some(&loader),
-    };
-    let checked = winspect_lang::check(sources, &options);
+    let checked = check_sources(sources, today);
     print_diagnostics(
         sources,
         &checked.diagnostics,
@@ -102,6 +116,22 @@ pub fn compile(
         out,
     );
     checked.program
+}
+
+/// Checks the sources with the file and plugin loaders of the command line.
+pub fn check_sources(
+    sources: &winspect_lang::SourceMap,
+    today: winspect_inventory::Date,
+) -> winspect_lang::Checked {
+    let inventories = crate::load::test_inventory;
+    let plugins = crate::plugins::Loader::default();
+    let load_plugin = |file: &str, path: &str, sha: &str| plugins.load(file, path, sha);
+    let options = winspect_lang::CheckOptions {
+        today: Some(today),
+        load_inventory: Some(&inventories),
+        load_plugin: Some(&load_plugin),
+    };
+    winspect_lang::check(sources, &options)
 }
 
 fn plural(n: usize, word: &str) -> String {

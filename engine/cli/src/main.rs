@@ -8,6 +8,7 @@ mod cli;
 mod cmd;
 mod load;
 mod output;
+mod plugins;
 mod report;
 
 use std::process::ExitCode;

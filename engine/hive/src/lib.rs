@@ -16,6 +16,8 @@ pub mod dump;
 mod error;
 pub mod merge;
 pub mod regf;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod write;
 
 pub use error::HiveError;

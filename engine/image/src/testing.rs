@@ -184,3 +184,50 @@ impl Drop for TestRegistry {
         let _ = self.child.wait();
     }
 }
+
+/// A registry stand-in on a free loopback port that answers `/v2/` with 200
+/// and everything else with `status`, for a bounded number of connections:
+/// for tests of 401, 403, 404 and 500 answers. Returns `HOST:PORT`.
+pub fn stub_registry(status: u16) -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let address = listener.local_addr()?.to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let Ok(stream) = stream else { break };
+            let _ = answer(stream, status);
+        }
+    });
+    Ok(address)
+}
+
+fn answer(mut stream: TcpStream, status: u16) -> std::io::Result<()> {
+    use std::io::BufRead;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = std::io::BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request_line.split(' ').nth(1).unwrap_or("/");
+    let (code, body) = if path == "/v2/" {
+        (200, "{}")
+    } else {
+        (status, "stub says no")
+    };
+    let reason = match code {
+        200 => "OK",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        _ => "Internal Server Error",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}

@@ -308,6 +308,15 @@ impl ImageBuilder {
         }
     }
 
+    /// Sets the config's `created` time (RFC 3339), which is otherwise a
+    /// fixed time in 2024.
+    pub fn created(mut self, created: &str) -> Self {
+        if let Some(config) = self.config.as_object_mut() {
+            config.insert("created".into(), json!(created));
+        }
+        self
+    }
+
     pub fn user(mut self, user: &str) -> Self {
         self.run_config("User", json!(user));
         self

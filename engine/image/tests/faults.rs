@@ -1,10 +1,8 @@
 //! Broken and hostile inputs: each is a clear error naming what is wrong,
 //! never a panic or a hang.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::time::Duration;
 
 use winspect_image::writer::{self, ImageBuilder, LayerBuilder};
 use winspect_image::{
@@ -183,55 +181,6 @@ fn a_config_that_is_not_windows_says_what_it_is() {
     );
 }
 
-/// A registry stand-in that answers `/v2/` with 200 and everything else
-/// with `status`, for a bounded number of connections.
-fn stub_registry(status: u16) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(16) {
-            let Ok(stream) = stream else { break };
-            answer(stream, status);
-        }
-    });
-    address
-}
-
-fn answer(mut stream: TcpStream, status: u16) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_err() || line == "\r\n" || line.is_empty() {
-            break;
-        }
-    }
-    let path = request_line.split(' ').nth(1).unwrap_or("/");
-    let (code, body) = if path == "/v2/" {
-        (200, "{}")
-    } else {
-        (status, "stub says no")
-    };
-    let reason = match code {
-        200 => "OK",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        _ => "Internal Server Error",
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-}
-
 #[test]
 fn registry_answers_401_403_404_and_500_are_clear_errors() {
     let mut opts = options();
@@ -245,7 +194,7 @@ fn registry_answers_401_403_404_and_500_are_clear_errors() {
         (404, "not found (404)"),
         (500, "the registry answered 500"),
     ] {
-        let address = stub_registry(status);
+        let address = winspect_image::testing::stub_registry(status).unwrap();
         let reference = format!("{address}/windows/servercore:ltsc2022");
         let err = read_image(&reference, &opts).unwrap_err();
         let text = err.to_string();

@@ -62,6 +62,26 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 #[test]
+fn the_config_carries_the_creation_time_it_is_given() {
+    let image = ImageBuilder::windows("10.0.20348.1")
+        .created("2021-08-10T17:08:06Z")
+        .layer(
+            LayerBuilder::new().finish().unwrap(),
+            Compression::None,
+            "Apply image",
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&image.config).unwrap();
+    assert_eq!(config["created"], "2021-08-10T17:08:06Z");
+    let dir = tempfile::tempdir().unwrap();
+    writer::write_oci_layout(dir.path(), &[&image], "latest").unwrap();
+    let read = read(dir.path(), &no_cache());
+    assert_eq!(read.image.created.unwrap().to_string(), "2021-08-10");
+}
+
+#[test]
 fn the_merged_view_applies_layers_whiteouts_and_links() {
     let image = fixtures::windows_image("10.0.20348.2655");
     let dir = tempfile::tempdir().unwrap();

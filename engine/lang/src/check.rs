@@ -42,6 +42,9 @@ pub struct CheckOptions<'a> {
     pub today: Option<Date>,
     /// Loads `inventory file "..."` of rule tests: (naming file, path) to text.
     pub load_inventory: Option<LoadInventory<'a>>,
+    /// Loads the plugins packs declare; without it, a pack that declares one
+    /// is an error.
+    pub load_plugin: Option<crate::plugin::LoadPlugin<'a>>,
 }
 
 impl std::fmt::Debug for CheckOptions<'_> {
@@ -102,6 +105,14 @@ pub(crate) struct Checker<'a> {
     /// Records read by the condition being checked, when collecting facts.
     facts: Option<Vec<Node>>,
     registry_requests: Vec<(String, Option<String>)>,
+    /// Plugins by pack, in program order.
+    plugins: Vec<LoadedPlugin>,
+}
+
+struct LoadedPlugin {
+    pack: usize,
+    name: String,
+    handle: Arc<dyn crate::plugin::PluginHandle>,
 }
 
 /// Checks every pack and policy in `sources`.
@@ -130,6 +141,7 @@ pub fn check(sources: &SourceMap, options: &CheckOptions<'_>) -> Checked {
         globals: Vec::new(),
         facts: None,
         registry_requests: Vec::new(),
+        plugins: Vec::new(),
     };
 
     // Parse everything first: all syntax errors of all files in one run.
@@ -184,7 +196,11 @@ pub fn check(sources: &SourceMap, options: &CheckOptions<'_>) -> Checked {
             let (id, kind) = match item {
                 Item::Rule(r) => (&r.id, "rule"),
                 Item::Advisory(a) => (&a.id, "advisory"),
-                Item::Pack(_) | Item::Let(_) | Item::Policy(_) | Item::Test(_) => {
+                Item::Pack(_)
+                | Item::Let(_)
+                | Item::Plugin(_)
+                | Item::Policy(_)
+                | Item::Test(_) => {
                     if *role == FileRole::Policy && !matches!(item, Item::Policy(_)) {
                         checker.error(
                             Diagnostic::error(
@@ -220,6 +236,19 @@ pub fn check(sources: &SourceMap, options: &CheckOptions<'_>) -> Checked {
         }
     }
 
+    // Plugins first, so rules anywhere in their pack can use them.
+    for (file, role, items) in &parsed {
+        let FileRole::Pack(pack) = *role else {
+            continue;
+        };
+        for item in items {
+            if let Item::Plugin(p) = item {
+                checker.plugin_decl(p, *file, pack, options);
+            }
+        }
+    }
+    program.plugins = checker.plugins.iter().map(|p| p.handle.clone()).collect();
+
     // Items in file order: pack-level lets must come before their use.
     for (file, role, items) in &parsed {
         let FileRole::Pack(pack) = *role else {
@@ -233,7 +262,7 @@ pub fn check(sources: &SourceMap, options: &CheckOptions<'_>) -> Checked {
             .unwrap_or_default();
         for item in items {
             match item {
-                Item::Pack(_) | Item::Policy(_) => {}
+                Item::Pack(_) | Item::Policy(_) | Item::Plugin(_) => {}
                 Item::Let(l) => {
                     if let Some(global) = checker.global_let(l, pack) {
                         program.globals.push(global);
@@ -507,6 +536,89 @@ impl Checker<'_> {
         }
     }
 
+    // ---------------------------------------------------------------- plugins
+
+    fn plugin_decl(
+        &mut self,
+        p: &ast::PluginDecl,
+        file: FileId,
+        pack: usize,
+        options: &CheckOptions<'_>,
+    ) {
+        if let Some(previous) = self
+            .plugins
+            .iter()
+            .find(|l| l.pack == pack && l.name == p.name.name)
+        {
+            let name = previous.name.clone();
+            self.error(Diagnostic::error(
+                Code::Duplicate,
+                p.name.span,
+                format!("plugin `{name}` is declared twice"),
+            ));
+            return;
+        }
+        let (Some(path), Some(sha)) = (&p.path, &p.sha256) else {
+            self.error(
+                Diagnostic::error(
+                    Code::Missing,
+                    p.name.span,
+                    format!(
+                        "plugin `{}` needs a `path` and a pinned `sha256`",
+                        p.name.name
+                    ),
+                )
+                .with_help("pinning the module's sha256 means a changed file is refused, not run"),
+            );
+            return;
+        };
+        let Some(load) = options.load_plugin else {
+            self.error(Diagnostic::error(
+                Code::Missing,
+                p.span,
+                "plugins cannot be loaded here",
+            ));
+            return;
+        };
+        let naming = self
+            .sources
+            .file(file)
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
+        match load(&naming, &path.value, &sha.value) {
+            Ok(handle) => self.plugins.push(LoadedPlugin {
+                pack,
+                name: p.name.name.clone(),
+                handle,
+            }),
+            Err(e) => self.error(
+                Diagnostic::error(
+                    Code::Missing,
+                    path.span,
+                    format!("plugin `{}` cannot be loaded: {e}", p.name.name),
+                )
+                .with_label("this module"),
+            ),
+        }
+    }
+
+    fn lookup_plugin(&self, name: &str) -> Option<(u32, Arc<dyn crate::plugin::PluginHandle>)> {
+        let pack = self.pack?;
+        self.plugins
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.pack == pack && p.name == name)
+            .map(|(i, p)| (u32::try_from(i).unwrap_or(u32::MAX), p.handle.clone()))
+    }
+
+    fn plugin_names(&self) -> Vec<String> {
+        self.plugins
+            .iter()
+            .filter(|p| Some(p.pack) == self.pack)
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
     // ------------------------------------------------------------------ facts
 
     /// Notes a record a condition reads, if it hangs off the inventory root
@@ -681,6 +793,31 @@ impl Checker<'_> {
         }
         let kind = match &b.kind {
             ast::BodyKind::Action(a) => ir::BodyKind::Action(self.action(a)),
+            ast::BodyKind::Check(name) => match self.lookup_plugin(&name.name) {
+                Some((index, handle)) if handle.has_check() => ir::BodyKind::Check(index),
+                Some(_) => {
+                    self.error(Diagnostic::error(
+                        Code::Type,
+                        name.span,
+                        format!("plugin `{}` has no check, only functions", name.name),
+                    ));
+                    ir::BodyKind::Blocks(Vec::new())
+                }
+                None => {
+                    let mut d = Diagnostic::error(
+                        Code::UnknownName,
+                        name.span,
+                        format!("`{}` is not a plugin of this pack", name.name),
+                    );
+                    if let Some(h) =
+                        did_you_mean(&name.name, self.plugin_names().iter().map(String::as_str))
+                    {
+                        d = d.with_help(h);
+                    }
+                    self.error(d);
+                    ir::BodyKind::Blocks(Vec::new())
+                }
+            },
             ast::BodyKind::Blocks(blocks) => {
                 ir::BodyKind::Blocks(blocks.iter().map(|blk| self.block(blk)).collect())
             }

@@ -53,6 +53,8 @@ fn foldable(kind: &NodeKind) -> bool {
             collection, filter, ..
         } => filter.is_none() && c(collection),
         NodeKind::Call(b, args) => builtins_is_pure(*b) && args.iter().all(c),
+        // Plugins run during evaluation only, never while checking.
+        NodeKind::PluginCall { .. } => false,
     }
 }
 
@@ -84,6 +86,8 @@ pub(crate) struct Frame<'a> {
     now: Option<Date>,
     finding: Option<&'a Value>,
     trace: Option<Trace>,
+    /// Plugin failures met while evaluating the current rule.
+    errors: Vec<String>,
 }
 
 impl<'a> Frame<'a> {
@@ -96,6 +100,7 @@ impl<'a> Frame<'a> {
             now: None,
             finding: None,
             trace: None,
+            errors: Vec::new(),
         }
     }
 
@@ -114,6 +119,7 @@ impl<'a> Frame<'a> {
             now: Some(now),
             finding: Some(finding),
             trace: None,
+            errors: Vec::new(),
         }
     }
 
@@ -300,6 +306,31 @@ impl<'a> Frame<'a> {
                     .into(),
             ),
             NodeKind::Call(builtin, args) => self.call(*builtin, args),
+            NodeKind::PluginCall {
+                plugin,
+                function,
+                args,
+            } => {
+                let values: Vec<Value> = args.iter().map(|a| self.eval(a)).collect();
+                let Some(handle) = self.program.and_then(|p| p.plugins.get(*plugin as usize))
+                else {
+                    return Value::Null;
+                };
+                if values.iter().any(Value::is_null) {
+                    // An unset argument: there is nothing to ask the plugin.
+                    return Value::Null;
+                }
+                match handle.call(function, &values) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.errors.push(format!(
+                            "plugin `{}` failed in `{function}`: {e}",
+                            handle.name()
+                        ));
+                        Value::Null
+                    }
+                }
+            }
         }
     }
 
@@ -550,6 +581,7 @@ impl Program {
                     now: Some(options.now),
                     finding: None,
                     trace: None,
+                    errors: Vec::new(),
                 };
                 frame.eval(&g.node)
             };
@@ -564,6 +596,7 @@ impl Program {
             now: Some(options.now),
             finding: None,
             trace: None,
+            errors: Vec::new(),
         };
         for rule in &self.rules {
             if !in_scope(&rule.meta.pack) {
@@ -579,6 +612,12 @@ impl Program {
             let before = out.findings.len();
             let mut facts = Vec::new();
             frame.body(rule, &rule.body, &mut facts, &mut out.findings);
+            let mut failures = std::mem::take(&mut frame.errors);
+            failures.sort();
+            failures.dedup();
+            for message in failures {
+                out.findings.push(error_finding(rule, message));
+            }
             let fired = out.findings.len() - before;
             if options.explain == Explain::Fired && fired > 0 {
                 // Run the rule again with tracing: the fast path stays free of it.
@@ -845,6 +884,37 @@ impl Program {
     }
 }
 
+/// A finding of a rule or advisory, with its metadata and nothing else yet.
+fn finding_of(m: &ir::Meta, kind: FindingKind) -> Finding {
+    Finding {
+        rule: m.id.clone(),
+        kind,
+        pack: m.pack.clone(),
+        severity: m.severity,
+        title: m.title.clone(),
+        message: String::new(),
+        facts: Vec::new(),
+        remediation: Vec::new(),
+        description: m.description.clone(),
+        tags: m.tags.clone(),
+        controls: m.controls.clone(),
+        references: m.references.clone(),
+        cvss: None,
+        cvss_vector: None,
+        published: None,
+        exploited: false,
+        location: m.location.clone(),
+    }
+}
+
+/// A rule that could not be judged: its plugin failed.
+fn error_finding(rule: &ir::Rule, message: String) -> Finding {
+    Finding {
+        message,
+        ..finding_of(&rule.meta, FindingKind::Error)
+    }
+}
+
 fn advisory_finding(
     adv: &ir::Advisory,
     message: String,
@@ -852,23 +922,14 @@ fn advisory_finding(
     remediation: Vec<Remediation>,
 ) -> Finding {
     Finding {
-        rule: adv.meta.id.clone(),
-        kind: FindingKind::Advisory,
-        pack: adv.meta.pack.clone(),
-        severity: adv.meta.severity,
-        title: adv.meta.title.clone(),
         message,
         facts,
         remediation,
-        description: adv.meta.description.clone(),
-        tags: adv.meta.tags.clone(),
-        controls: adv.meta.controls.clone(),
-        references: adv.meta.references.clone(),
         cvss: adv.cvss,
         cvss_vector: adv.cvss_vector.clone(),
         published: adv.published,
         exploited: adv.exploited,
-        location: adv.meta.location.clone(),
+        ..finding_of(&adv.meta, FindingKind::Advisory)
     }
 }
 
@@ -892,11 +953,69 @@ impl Frame<'_> {
                 }
                 out.push(finding);
             }
+            ir::BodyKind::Check(index) => self.plugin_check(rule, *index, facts, out),
             ir::BodyKind::Blocks(blocks) => {
                 for block in blocks {
                     self.block(rule, block, facts, out);
                 }
             }
+        }
+    }
+
+    /// Runs a plugin's check; its findings become the rule's.
+    fn plugin_check(
+        &mut self,
+        rule: &ir::Rule,
+        index: u32,
+        facts: &[Value],
+        out: &mut Vec<Finding>,
+    ) {
+        let (Some(program), Some(inventory)) = (self.program, self.inventory) else {
+            return;
+        };
+        let Some(handle) = program.plugins.get(index as usize) else {
+            return;
+        };
+        let sections: Vec<(String, Arc<[u8]>)> = handle
+            .sections()
+            .iter()
+            .map(|s| (s.clone(), inventory.section(s)))
+            .collect();
+        match handle.run_check(&sections) {
+            Ok(found) => {
+                if let Some(t) = self.trace.as_mut() {
+                    t.line(format!(
+                        "check `{}`: {} findings",
+                        handle.name(),
+                        found.len()
+                    ));
+                }
+                for f in found {
+                    let mut finding = self.finding_shell(rule, facts);
+                    finding.severity = f.severity;
+                    finding.message = f.message;
+                    finding
+                        .tags
+                        .push(format!("plugin:{}/{}", handle.name(), f.id));
+                    if let Some(subject) = f.subject {
+                        finding.facts.push(Fact {
+                            path: subject,
+                            layer: f.layer,
+                        });
+                    }
+                    if let Some(text) = f.remediation {
+                        finding.remediation.push(Remediation {
+                            kind: "text".to_owned(),
+                            text,
+                        });
+                    }
+                    out.push(finding);
+                }
+            }
+            Err(e) => self.errors.push(format!(
+                "plugin `{}` could not run its check: {e}",
+                handle.name()
+            )),
         }
     }
 
@@ -1026,6 +1145,15 @@ impl Frame<'_> {
             })
             .collect();
         self.trace = trace;
+        Finding {
+            message,
+            remediation,
+            ..self.finding_shell(rule, facts)
+        }
+    }
+
+    /// A finding of `rule` about `facts`, without message or fixes yet.
+    fn finding_shell(&self, rule: &ir::Rule, facts: &[Value]) -> Finding {
         let program = self.program;
         let mut seen: Vec<Fact> = Vec::new();
         for f in facts {
@@ -1036,25 +1164,9 @@ impl Frame<'_> {
                 }
             }
         }
-        let m = &rule.meta;
         Finding {
-            rule: m.id.clone(),
-            kind: FindingKind::Rule,
-            pack: m.pack.clone(),
-            severity: m.severity,
-            title: m.title.clone(),
-            message,
             facts: seen,
-            remediation,
-            description: m.description.clone(),
-            tags: m.tags.clone(),
-            controls: m.controls.clone(),
-            references: m.references.clone(),
-            cvss: None,
-            cvss_vector: None,
-            published: None,
-            exploited: false,
-            location: m.location.clone(),
+            ..finding_of(&rule.meta, FindingKind::Rule)
         }
     }
 }

@@ -148,6 +148,18 @@ impl Formatter<'_> {
                 let text = format!("let {} = {}", l.name.name, self.expr(&l.value));
                 self.line(l.span, &text);
             }
+            Item::Plugin(p) => {
+                self.open(p.span, &format!("plugin {}", p.name.name));
+                if let Some(path) = &p.path {
+                    let text = format!("path {}", self.src(path.span));
+                    self.line(path.span, &text);
+                }
+                if let Some(sha) = &p.sha256 {
+                    let text = format!("sha256 {}", self.src(sha.span));
+                    self.line(sha.span, &text);
+                }
+                self.close(p.span.end);
+            }
             Item::Rule(r) => {
                 self.open(r.span, &format!("rule {}", r.id.name));
                 self.meta(&r.meta);
@@ -269,6 +281,7 @@ impl Formatter<'_> {
             self.line(l.span, &text);
         }
         match &b.kind {
+            BodyKind::Check(name) => self.line(name.span, &format!("check {}", name.name)),
             BodyKind::Action(a) => {
                 let text = format!("report {}", self.src(a.report.text.span));
                 self.line(a.report.text.span, &text);
@@ -411,6 +424,14 @@ impl Formatter<'_> {
             ExprKind::Call(name, args) => {
                 let parts: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
                 format!("{}({})", name.name, parts.join(", "))
+            }
+            ExprKind::PluginCall {
+                plugin,
+                function,
+                args,
+            } => {
+                let parts: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                format!("{}.{}({})", plugin.name, function.name, parts.join(", "))
             }
             ExprKind::Quantified {
                 quantifier,

@@ -99,6 +99,12 @@ pub enum NodeKind {
     },
     List(Vec<Node>),
     Call(Builtin, Vec<Node>),
+    /// A plugin function: the plugin's index in the program, the function.
+    PluginCall {
+        plugin: u32,
+        function: Arc<str>,
+        args: Vec<Node>,
+    },
 }
 
 impl Node {
@@ -144,6 +150,8 @@ pub struct Body {
 #[derive(Debug, Clone)]
 pub enum BodyKind {
     Action(Action),
+    /// A plugin's check, by the plugin's index in the program.
+    Check(u32),
     Blocks(Vec<Block>),
 }
 

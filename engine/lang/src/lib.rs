@@ -34,6 +34,7 @@ pub mod diag;
 mod eval;
 pub mod fmt;
 mod ir;
+pub mod plugin;
 mod policy;
 mod program;
 pub mod schema;
@@ -47,6 +48,7 @@ pub use check::{
     BUILTINS, CheckOptions, Checked, FIX_KINDS, LANGUAGE_VERSION, LoadInventory, check,
 };
 pub use diag::{Diagnostic, JsonDiagnostic, Level, render};
+pub use plugin::{LoadPlugin, PluginFinding, PluginFunction, PluginHandle};
 pub use policy::{Decision, ExpiredWaiver, Outcome, UnknownPolicy, WaiverUse};
 pub use program::{
     EvalOptions, Evaluation, Explain, Explanation, Fact, Finding, FindingKind, PackInfo, Program,

@@ -57,6 +57,7 @@ pub struct Program {
     pub(crate) registry_requests: Vec<(String, Option<String>)>,
     /// File texts by file id, for `--explain` snippets.
     pub(crate) texts: Vec<Arc<str>>,
+    pub(crate) plugins: Vec<Arc<dyn crate::plugin::PluginHandle>>,
 }
 
 /// Whether a finding comes from a rule or an advisory.
@@ -65,6 +66,9 @@ pub struct Program {
 pub enum FindingKind {
     Rule,
     Advisory,
+    /// A check that could not run (a plugin that timed out, trapped or
+    /// returned garbage): the image was not judged on it.
+    Error,
 }
 
 impl FindingKind {
@@ -72,6 +76,7 @@ impl FindingKind {
         match self {
             FindingKind::Rule => "rule",
             FindingKind::Advisory => "advisory",
+            FindingKind::Error => "error",
         }
     }
 }
@@ -170,6 +175,7 @@ impl Program {
             tests: Vec::new(),
             registry_requests: Vec::new(),
             texts: sources.files().map(|(_, f)| f.text.clone()).collect(),
+            plugins: Vec::new(),
         }
     }
 
@@ -214,7 +220,7 @@ impl Program {
     /// Turns an inventory into values in this program's layout; do it once
     /// per inventory and evaluate as often as needed.
     pub fn prepare(&self, inventory: &Inventory) -> PreparedInventory {
-        PreparedInventory::new(inventory, &self.schema)
+        PreparedInventory::new(inventory, &self.schema, !self.plugins.is_empty())
     }
 
     pub(crate) fn snippet(&self, span: Span) -> &str {

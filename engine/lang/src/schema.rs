@@ -102,7 +102,7 @@ fn finding_record() -> RecordDef {
         name: "Finding".to_owned(),
         fields: vec![
             field("rule", Ty::Str, "the rule or advisory id"),
-            field("kind", Ty::Str, "`rule` or `advisory`"),
+            field("kind", Ty::Str, "`rule`, `advisory` or `error`"),
             field("pack", Ty::Str, "the pack the rule belongs to"),
             field(
                 "severity",

@@ -51,7 +51,7 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     }
     let mut pos = 0usize;
     while let Some(rest) = text.get(pos..) {
-        if Grammar::parse(Rule::trailer, rest).is_ok() {
+        if only_trivia(rest) {
             break;
         }
         match Grammar::parse(Rule::item_entry, rest) {
@@ -81,6 +81,24 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         }
     }
     parsed
+}
+
+/// Whether `text` holds only what the grammar skips between items:
+/// whitespace (`WHITESPACE`) and `#` comments (`COMMENT`).
+///
+/// Not asked of pest: its failed parse (the usual case, before every item)
+/// builds an error whose line look-up walks the input back from its end,
+/// which made parsing a file quadratic in its length.
+fn only_trivia(text: &str) -> bool {
+    let mut rest = text;
+    // Each turn consumes a `#`, so this ends within `text.len()` turns.
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\r', '\n', '\u{FEFF}']);
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => return rest.is_empty(),
+        }
+    }
 }
 
 /// Parses a lone expression (for `winspect eval --expr` style uses and tests).
@@ -158,7 +176,9 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
 
 /// The next line at or after `from` that starts an item at column 0.
 fn next_item_start(text: &str, from: usize) -> Option<usize> {
-    const STARTS: [&str; 6] = ["rule", "advisory", "policy", "test", "let", "pack"];
+    const STARTS: [&str; 7] = [
+        "rule", "advisory", "policy", "test", "let", "pack", "plugin",
+    ];
     let mut offset = 0usize;
     for line in text.split_inclusive('\n') {
         let start = offset;
@@ -241,7 +261,10 @@ fn rule_name(rule: Rule) -> &'static str {
         | Rule::rule_decl
         | Rule::advisory_decl
         | Rule::policy_decl
-        | Rule::test_decl => "an item (`pack`, `let`, `rule`, `advisory`, `policy` or `test`)",
+        | Rule::plugin_decl
+        | Rule::test_decl => {
+            "an item (`pack`, `let`, `plugin`, `rule`, `advisory`, `policy` or `test`)"
+        }
         Rule::ident | Rule::binder => "a name",
         Rule::field_name => "a field name",
         Rule::rule_id => "an id such as `IIS-0001`",
@@ -300,6 +323,10 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::when_block | Rule::kw_when => "`when`",
         Rule::fix | Rule::kw_fix => "`fix`",
         Rule::cvss => "`cvss`",
+        Rule::kw_plugin => "`plugin`",
+        Rule::plugin_field | Rule::plugin_key => "`path` or `sha256`",
+        Rule::plugin_check | Rule::kw_check => "`check`",
+        Rule::plugin_call => "an expression",
         Rule::published => "`published`",
         Rule::exploited => "`exploited`",
         Rule::affects | Rule::kw_affects => "`affects`",
@@ -405,6 +432,7 @@ impl Builder {
         Some(match pair.as_rule() {
             Rule::pack_decl => Item::Pack(self.pack(pair)?),
             Rule::let_decl => Item::Let(self.let_decl(pair)?),
+            Rule::plugin_decl => Item::Plugin(self.plugin(pair)?),
             Rule::rule_decl => Item::Rule(self.rule(pair)?),
             Rule::advisory_decl => Item::Advisory(self.advisory(pair)?),
             Rule::policy_decl => Item::Policy(self.policy(pair)?),
@@ -433,6 +461,40 @@ impl Builder {
         let name = self.ident(inner.next()?);
         let value = self.expr(inner.next()?)?;
         Some(LetDecl { name, value, span })
+    }
+
+    fn plugin(&self, pair: Pair<'_, Rule>) -> Option<PluginDecl> {
+        let span = self.span(&pair);
+        let mut decl = PluginDecl {
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            path: None,
+            sha256: None,
+            span,
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => decl.name = self.ident(p),
+                Rule::plugin_field => {
+                    let fspan = self.span(&p);
+                    let mut inner = p.into_inner();
+                    let key = inner.next()?.as_str().to_owned();
+                    let value = self.text(inner.next()?);
+                    let slot = if key == "path" {
+                        &mut decl.path
+                    } else {
+                        &mut decl.sha256
+                    };
+                    if slot.replace(value).is_some() {
+                        self.duplicate(fspan, &key);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(decl)
     }
 
     fn rule(&self, pair: Pair<'_, Rule>) -> Option<RuleDecl> {
@@ -498,18 +560,24 @@ impl Builder {
         let mut lets = Vec::new();
         let mut blocks = Vec::new();
         let mut action = None;
+        let mut check = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::let_decl => lets.push(self.let_decl(p)?),
                 Rule::action => action = Some(self.action(p)?),
+                Rule::plugin_check => {
+                    let name = p.into_inner().find(|q| q.as_rule() == Rule::ident)?;
+                    check = Some(self.ident(name));
+                }
                 Rule::for_block => blocks.push(self.for_block(p)?),
                 Rule::when_block => blocks.push(self.when_block(p)?),
                 _ => {}
             }
         }
-        let kind = match action {
-            Some(a) => BodyKind::Action(a),
-            None => BodyKind::Blocks(blocks),
+        let kind = match (action, check) {
+            (Some(a), _) => BodyKind::Action(a),
+            (None, Some(c)) => BodyKind::Check(c),
+            (None, None) => BodyKind::Blocks(blocks),
         };
         Some(Body { lets, kind })
     }
@@ -1253,6 +1321,29 @@ impl Builder {
                     depth,
                     expr: Expr {
                         kind: ExprKind::Call(name, args),
+                        span,
+                    },
+                })
+            }
+            Rule::plugin_call => {
+                let mut inner = pair.into_inner();
+                let plugin = self.ident(inner.next()?);
+                let function = self.ident(inner.next()?);
+                let mut args = Vec::new();
+                let mut depth = 1;
+                for p in inner {
+                    let arg = self.expr_built(p)?;
+                    depth = depth.max(arg.depth + 1);
+                    args.push(arg.expr);
+                }
+                Some(Built {
+                    depth,
+                    expr: Expr {
+                        kind: ExprKind::PluginCall {
+                            plugin,
+                            function,
+                            args,
+                        },
                         span,
                     },
                 })

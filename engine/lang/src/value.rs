@@ -265,10 +265,14 @@ pub struct PreparedInventory {
     registry: HashMap<(String, String), Value>,
     registry_keys: std::collections::HashSet<String>,
     files: HashMap<String, Value>,
+    /// The inventory as JSON, kept when plugins will need sections of it.
+    json: Option<Json>,
+    /// Sections serialized for plugins, once per inventory.
+    sections: std::sync::Mutex<HashMap<String, Arc<[u8]>>>,
 }
 
 impl PreparedInventory {
-    pub fn new(inventory: &Inventory, schema: &Schema) -> PreparedInventory {
+    pub fn new(inventory: &Inventory, schema: &Schema, keep_json: bool) -> PreparedInventory {
         let json = serde_json::to_value(inventory).unwrap_or(Json::Null);
         let root = convert(
             &json,
@@ -284,6 +288,8 @@ impl PreparedInventory {
             registry: HashMap::new(),
             registry_keys: Default::default(),
             files: HashMap::new(),
+            json: keep_json.then_some(json),
+            sections: std::sync::Mutex::new(HashMap::new()),
         };
         let inv_record = schema.record(schema.inventory);
         let field_of = |name: &str| inv_record.and_then(|r| r.field(name)).map(|(i, _)| i);
@@ -309,6 +315,28 @@ impl PreparedInventory {
             }
         }
         prepared
+    }
+
+    /// A section of the inventory as JSON bytes (`iis`, `dotnet.packages`),
+    /// serialized on first use and shared afterwards; `null` when absent.
+    pub fn section(&self, name: &str) -> Arc<[u8]> {
+        if let Some(hit) = self.sections.lock().ok().and_then(|s| s.get(name).cloned()) {
+            return hit;
+        }
+        let mut node = self.json.as_ref();
+        for part in name.split('.') {
+            node = node.and_then(|n| n.get(part));
+        }
+        let bytes: Arc<[u8]> = match node {
+            Some(value) => serde_json::to_vec(value)
+                .unwrap_or_else(|_| b"null".to_vec())
+                .into(),
+            None => Arc::from(&b"null"[..]),
+        };
+        if let Ok(mut cache) = self.sections.lock() {
+            cache.insert(name.to_owned(), bytes.clone());
+        }
+        bytes
     }
 
     pub fn registry_value(&self, path: &str, name: &str) -> Value {
@@ -460,7 +488,7 @@ mod tests {
                 "registry": [{"path": "HKLM\\SOFTWARE\\X", "name": "Y", "kind": "REG_DWORD", "number": 1}]}"#,
         )
         .unwrap();
-        let p = PreparedInventory::new(&inv, &schema);
+        let p = PreparedInventory::new(&inv, &schema, false);
         let inv_def = schema.record(schema.inventory).unwrap();
         let (iis, _) = inv_def.field("iis").unwrap();
         let iis_val = p.root.field(iis);

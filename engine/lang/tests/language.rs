@@ -25,7 +25,7 @@ fn checked(files: &[(&str, &str)]) -> (SourceMap, Checked) {
         &sources,
         &CheckOptions {
             today: Some(today),
-            load_inventory: None,
+            ..CheckOptions::default()
         },
     );
     (sources, result)
@@ -743,4 +743,45 @@ fn pack_filters_limit_evaluation() {
     );
     assert_eq!(only_b.findings.len(), 1);
     assert_eq!(only_b.findings[0].pack, "b");
+}
+
+#[test]
+fn membership_takes_the_type_of_its_item() {
+    let p = program(
+        r#"
+rule IN-VERSIONS {
+  title "known bad runtime builds"
+  severity high
+  for rt in dotnet.runtimes where rt.version in ["6.0.1", "8.0.0-rc.1"] and not (["x", "y"] contains rt.framework) {
+    report "{rt.version}"
+  }
+}
+policy strict { deny when finding.severity in ["high", "critical"] }
+"#,
+    );
+    let inv = r#"{"dotnet": {"runtimes": [{"framework": "a", "version": "6.0.01"}, {"framework": "b", "version": "8.0.0-RC.1"}, {"framework": "c", "version": "6.0.2"}]}}"#;
+    let result = run(&p, inv);
+    let messages: Vec<&str> = result.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["6.0.01", "8.0.0-RC.1"],
+        "NuGet versions compare numerically and case-insensitively"
+    );
+    let decision = p
+        .decide(
+            "strict",
+            &result.findings,
+            None,
+            Date::parse("2026-01-01").unwrap(),
+        )
+        .unwrap();
+    assert!(decision.denied);
+    let errs = errors(
+        r#"rule A { title "t" severity low for rt in dotnet.runtimes where rt.version in ["six"] { report "x" } }"#,
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("`six` is not a dotnet version")),
+        "{errs:#?}"
+    );
 }

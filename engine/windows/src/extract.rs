@@ -36,11 +36,25 @@ pub fn extract(
             }
         };
     }
-    section!(
-        "windows",
-        inventory.windows,
-        os::extract(registry, config_version.as_ref(), &mut report)
-    );
+    match os::extract(registry, config_version.as_ref(), &mut report) {
+        Ok(windows) => inventory.windows = windows,
+        Err(error) => {
+            report.gap("windows", error.to_string());
+            // The config's `os.version` still names build and revision, which
+            // is what Windows advisories match on: better than nothing, and
+            // said to be so.
+            if let Some(config) = &config_version {
+                inventory.windows = os::from_config(config);
+                report.warn(
+                    "windows",
+                    format!(
+                        "build and revision come from the image config's os.version `{}`; the registry could not confirm them",
+                        config.as_str()
+                    ),
+                );
+            }
+        }
+    }
     section!("updates", inventory.updates, updates::extract(registry));
     section!(
         "dotnet.framework",

@@ -9,6 +9,18 @@ use crate::registry::{RegistryError, RegistryView, require_key};
 const SECTION: &str = "windows";
 const CURRENT_VERSION: &str = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
 
+/// The release as far as the image config's `os.version` tells it, for
+/// images whose registry cannot be read. No layer: the config is not in one.
+pub fn from_config(config: &WindowsVersion) -> Windows {
+    let [_, _, build, ubr] = config.parts();
+    Windows {
+        build,
+        ubr,
+        version: Some(config.clone()),
+        ..Windows::default()
+    }
+}
+
 /// Reads the release. `config_version` is the image config's `os.version`;
 /// when the registry's build or revision differs from it, `report` gets a
 /// warning (the registry is what the image runs; the config is a label).

@@ -14,12 +14,7 @@ pub fn run(
 ) -> Result<Exit, Error> {
     let sources = crate::load::sources(paths)?;
     let today = crate::load::date_or_today(None)?;
-    let loader = crate::load::test_inventory;
-    let options = winspect_lang::CheckOptions {
-        today: Some(today),
-        load_inventory: Some(&loader),
-    };
-    let checked = winspect_lang::check(&sources, &options);
+    let checked = super::check_sources(&sources, today);
     let (errors, warnings) = print_diagnostics(&sources, &checked.diagnostics, format, out);
     if format == ErrorFormat::Human {
         let summary = match &checked.program {

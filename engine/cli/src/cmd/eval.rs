@@ -1,21 +1,16 @@
-//! `winspect eval`: rule packs over an inventory, judged by a policy.
+//! `winspect eval`: rule packs over an inventory, judged by a policy. The
+//! judging itself ([`rule_sources`], [`compile_rules`], [`judge`]) is shared
+//! with `winspect scan`.
 
-use std::path::PathBuf;
+use std::path::Path;
+
+use winspect_inventory::{Date, Inventory};
+use winspect_lang::{Program, SourceMap};
 
 use super::{Error, Exit};
-use crate::cli::{ExplainArg, Format};
+use crate::cli::{ExplainArg, Format, JudgeArgs};
 use crate::output::Output;
 use crate::report::{self, JsonFinding, JsonReport, Summary};
-
-pub struct Args {
-    pub inventory: PathBuf,
-    pub rules: Vec<PathBuf>,
-    pub policy: Option<PathBuf>,
-    pub policy_name: Option<String>,
-    pub format: Format,
-    pub explain: Option<ExplainArg>,
-    pub now: Option<String>,
-}
 
 #[derive(Debug, thiserror::Error)]
 enum PolicyChoice {
@@ -25,17 +20,50 @@ enum PolicyChoice {
     Several(String),
 }
 
-pub fn run(args: &Args, out: &mut Output) -> Result<Exit, Error> {
+pub fn run(inventory: &Path, args: &JudgeArgs, out: &mut Output) -> Result<Exit, Error> {
     let now = crate::load::date_or_today(args.now.as_deref())?;
-    let mut paths = args.rules.clone();
-    paths.extend(args.policy.iter().cloned());
-    let sources = crate::load::sources(&paths)?;
-    let inventory = crate::load::inventory(&args.inventory)?;
-    let Some(program) = super::compile(&sources, now, out) else {
-        out.error("the rules do not check; nothing was evaluated");
+    let sources = rule_sources(args)?;
+    let loaded = crate::load::inventory(inventory)?;
+    let Some(program) = compile_rules(&sources, now, out) else {
         return Ok(Exit::Error);
     };
+    judge(
+        &program,
+        &loaded,
+        &inventory.display().to_string(),
+        args,
+        now,
+        out,
+    )
+}
 
+/// Reads the packs and the policy file `args` name.
+pub fn rule_sources(args: &JudgeArgs) -> Result<SourceMap, Error> {
+    let mut paths = args.rules.clone();
+    paths.extend(args.policy.iter().cloned());
+    Ok(crate::load::sources(&paths)?)
+}
+
+/// Checks and compiles the rules, printing their diagnostics; `None` (said
+/// on stderr) when they do not check.
+pub fn compile_rules(sources: &SourceMap, now: Date, out: &mut Output) -> Option<Program> {
+    let program = super::compile(sources, now, out);
+    if program.is_none() {
+        out.error("the rules do not check; nothing was evaluated");
+    }
+    program
+}
+
+/// Evaluates `program` over `inventory` (named `inventory_name` in the JSON
+/// report), applies the policy, prints the report and gives the exit code.
+pub fn judge(
+    program: &Program,
+    inventory: &Inventory,
+    inventory_name: &str,
+    args: &JudgeArgs,
+    now: Date,
+    out: &mut Output,
+) -> Result<Exit, Error> {
     let policy = match (&args.policy_name, &args.policy) {
         (Some(name), _) => Some(name.clone()),
         (None, Some(file)) => {
@@ -58,7 +86,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<Exit, Error> {
         Some(ExplainArg::Fired) => winspect_lang::Explain::Fired,
         Some(ExplainArg::All) => winspect_lang::Explain::All,
     };
-    let prepared = program.prepare(&inventory);
+    let prepared = program.prepare(inventory);
     let options = winspect_lang::EvalOptions {
         now,
         explain,
@@ -85,7 +113,7 @@ pub fn run(args: &Args, out: &mut Output) -> Result<Exit, Error> {
             let json = JsonReport {
                 winspect: env!("CARGO_PKG_VERSION"),
                 language: winspect_lang::LANGUAGE_VERSION,
-                inventory: args.inventory.display().to_string(),
+                inventory: inventory_name.to_owned(),
                 evaluated_at: now,
                 partial,
                 packs: program.packs(),

@@ -41,59 +41,20 @@ pub fn regipy(name: &str) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// Python run with Debian's python3-hivex: prints `[path, [[name, type, hex], ...]]` per key
-/// (`!` for data hivex cannot read, which happens for tombstone values only).
-const HIVEX_DUMP: &str = r#"
-import hivex, json, sys
-h = hivex.Hivex(sys.argv[1])
-out = []
-stack = [(h.root(), "")]
-while stack:
-    node, path = stack.pop()
-    values = []
-    for v in h.node_values(node):
-        try:
-            kind, data = h.value_value(v)
-            values.append([h.value_key(v), kind, data.hex()])
-        except RuntimeError:
-            # hivex cannot follow a tombstone value's empty data reference (0xffffffff).
-            values.append([h.value_key(v), h.value_type(v)[0], "!"])
-    out.append([path, sorted(values)])
-    for child in h.node_children(node):
-        name = h.node_name(child)
-        stack.append((child, path + "\\" + name if path else name))
-print(json.dumps(sorted(out)))
-"#;
+pub use winspect_hive::testing::KeyDump;
 
-/// One key as an independent reader sees it: path and sorted (name, type, hex data) values.
-pub type KeyDump = (String, Vec<(String, u32, String)>);
-
-/// Reads a hive with python3-hivex (an independent reader), or prints why not and returns `None`.
+/// Reads a hive with python3-hivex (an independent reader), or prints why
+/// not and returns `None`.
 pub fn hivex_dump(bytes: &[u8]) -> Option<Vec<KeyDump>> {
-    let python = "/usr/bin/python3";
-    let available = std::process::Command::new(python)
-        .args(["-c", "import hivex"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        println!(
-            "python3-hivex is not installed (apt-get install python3-hivex): skipping the independent read"
-        );
-        return None;
+    use winspect_hive::testing::HivexError;
+    match winspect_hive::testing::hivex_dump(bytes) {
+        Ok(dump) => Some(dump),
+        Err(e @ (HivexError::Missing | HivexError::Skipped)) => {
+            println!("{e}: skipping the independent read");
+            None
+        }
+        Err(e @ HivexError::Failed(_)) => panic!("{e}"),
     }
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), bytes).unwrap();
-    let output = std::process::Command::new(python)
-        .args(["-c", HIVEX_DUMP])
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "hivex could not read the hive: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_slice(&output.stdout).unwrap())
 }
 
 /// The same view from our reader, for comparison with [`hivex_dump`].

@@ -68,6 +68,11 @@ impl Checker<'_> {
             ExprKind::Name(name) => self.name(name, span),
             ExprKind::Member(base, field) => self.member(base, &field.name, field.span, span),
             ExprKind::Call(name, args) => self.call(&name.name, name.span, args, span),
+            ExprKind::PluginCall {
+                plugin,
+                function,
+                args,
+            } => self.plugin_call(plugin, function, args, span),
             ExprKind::Quantified {
                 quantifier,
                 var,
@@ -433,6 +438,100 @@ impl Checker<'_> {
         (fold(node), ty)
     }
 
+    fn plugin_call(
+        &mut self,
+        plugin: &crate::syntax::ast::Ident,
+        function: &crate::syntax::ast::Ident,
+        args: &[Expr],
+        span: Span,
+    ) -> (Node, Ty) {
+        let checked: Vec<(Node, Ty)> = args.iter().map(|a| self.expr(a)).collect();
+        let Some((index, handle)) = self.lookup_plugin(&plugin.name) else {
+            let mut d = Diagnostic::error(
+                Code::UnknownName,
+                plugin.span,
+                format!("`{}` is not a plugin of this pack", plugin.name),
+            )
+            .with_label("not a plugin");
+            d = match did_you_mean(&plugin.name, self.plugin_names().iter().map(String::as_str)) {
+                Some(h) => d.with_help(h),
+                None => d.with_help("declare it with `plugin NAME { path \"...\" sha256 \"...\" }`; values have no methods"),
+            };
+            self.error(d);
+            return poisoned(span);
+        };
+        let functions = handle.functions();
+        let Some(sig) = functions.iter().find(|f| f.name == function.name) else {
+            let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+            let mut d = Diagnostic::error(
+                Code::UnknownName,
+                function.span,
+                format!(
+                    "plugin `{}` has no function `{}`",
+                    plugin.name, function.name
+                ),
+            );
+            d = match did_you_mean(&function.name, names.iter().copied()) {
+                Some(h) => d.with_help(h),
+                None if names.is_empty() => d.with_help("it offers no functions"),
+                None => d.with_help(format!("its functions are {}", list_names(&names))),
+            };
+            self.error(d);
+            return poisoned(span);
+        };
+        if checked.iter().any(|(_, t)| t.is_error()) {
+            return poisoned(span);
+        }
+        if checked.len() != sig.params.len() {
+            self.error(Diagnostic::error(
+                Code::Type,
+                span,
+                format!(
+                    "`{}.{}` takes {} argument(s), not {}",
+                    plugin.name,
+                    function.name,
+                    sig.params.len(),
+                    checked.len()
+                ),
+            ));
+            return poisoned(span);
+        }
+        let mut nodes = Vec::with_capacity(checked.len());
+        for ((mut node, ty), (want, arg)) in checked.into_iter().zip(sig.params.iter().zip(args)) {
+            self.coerce_literal(&mut node, &ty, want);
+            let ty = self.effective_ty(&node, ty);
+            if !ty.comparable(want) || ty.is_optional() {
+                let (got, expected) = (
+                    ty.show(&self.schema).to_string(),
+                    want.show(&self.schema).to_string(),
+                );
+                self.error(
+                    Diagnostic::error(
+                        Code::Type,
+                        arg.span,
+                        format!("expected a {expected}, found a {got}"),
+                    )
+                    .with_help(if ty.is_optional() {
+                        "it may be unset: wrap it in `default(x, fallback)`"
+                    } else {
+                        "the plugin declares this parameter's type"
+                    }),
+                );
+            }
+            nodes.push(node);
+        }
+        let node = Node {
+            kind: NodeKind::PluginCall {
+                plugin: index,
+                function: Arc::from(function.name.as_str()),
+                args: nodes,
+            },
+            span,
+        };
+        // A failed call leaves the value unset, so the result may be unset.
+        (node, sig.result.clone().optional())
+    }
+
     fn quantified(
         &mut self,
         quantifier: Quantifier,
@@ -602,35 +701,10 @@ impl Checker<'_> {
                         None
                     }
                 };
-                if let Some(elem) = elem {
-                    if let NodeKind::List(_) | NodeKind::Const(Value::List(_)) = &r.kind {
-                        r = self.coerce_list(r, &elem, &lt);
-                    }
-                    let elem = match r.as_const() {
-                        Some(Value::List(items)) => items.first().map(value_ty).unwrap_or(elem),
-                        _ => elem,
-                    };
-                    if !lt.comparable(&elem) {
-                        let (a, b) = (
-                            lt.show(&self.schema).to_string(),
-                            elem.show(&self.schema).to_string(),
-                        );
-                        self.error(Diagnostic::error(
-                            Code::Type,
-                            span,
-                            format!("a {a} is never in a list of {b}s"),
-                        ));
-                    }
+                match elem {
+                    Some(elem) => self.membership(l, &lt, r, elem, op == BinaryOp::NotIn, span),
+                    None => poisoned(span),
                 }
-                let node = Node {
-                    kind: NodeKind::In {
-                        negate: op == BinaryOp::NotIn,
-                        item: Box::new(l),
-                        list: Box::new(r),
-                    },
-                    span,
-                };
-                (fold(node), Ty::Bool)
             }
             BinaryOp::Matches | BinaryOp::Glob => {
                 self.expect_str(lhs.span, &lt, op);
@@ -693,26 +767,8 @@ impl Checker<'_> {
             }
             BinaryOp::Contains => match lt.base() {
                 Ty::List(elem) => {
-                    if !elem.comparable(&rt) {
-                        let (a, b) = (
-                            elem.show(&self.schema).to_string(),
-                            rt.show(&self.schema).to_string(),
-                        );
-                        self.error(Diagnostic::error(
-                            Code::Type,
-                            span,
-                            format!("a list of {a}s never contains a {b}"),
-                        ));
-                    }
-                    let node = Node {
-                        kind: NodeKind::In {
-                            negate: false,
-                            item: Box::new(r),
-                            list: Box::new(l),
-                        },
-                        span,
-                    };
-                    (fold(node), Ty::Bool)
+                    let elem = (**elem).clone();
+                    self.membership(r, &rt, l, elem, false, span)
                 }
                 _ => self.text_op(
                     TextOp::Contains,
@@ -779,6 +835,47 @@ impl Checker<'_> {
                 (fold(node), ty)
             }
         }
+    }
+
+    /// `item in list` (and `list contains item`): the item must compare with
+    /// the list's elements; string constants in the list take the item's
+    /// type (versions, severities, dates).
+    fn membership(
+        &mut self,
+        item: Node,
+        item_ty: &Ty,
+        mut list: Node,
+        elem: Ty,
+        negate: bool,
+        span: Span,
+    ) -> (Node, Ty) {
+        if let NodeKind::List(_) | NodeKind::Const(Value::List(_)) = &list.kind {
+            list = self.coerce_list(list, &elem, item_ty);
+        }
+        let elem = match list.as_const() {
+            Some(Value::List(items)) => items.first().map(value_ty).unwrap_or(elem),
+            _ => elem,
+        };
+        if !item_ty.comparable(&elem) {
+            let (a, b) = (
+                item_ty.base().show(&self.schema).to_string(),
+                elem.show(&self.schema).to_string(),
+            );
+            self.error(Diagnostic::error(
+                Code::Type,
+                span,
+                format!("a {a} is never in a list of {b}s"),
+            ));
+        }
+        let node = Node {
+            kind: NodeKind::In {
+                negate,
+                item: Box::new(item),
+                list: Box::new(list),
+            },
+            span,
+        };
+        (fold(node), Ty::Bool)
     }
 
     fn text_op(

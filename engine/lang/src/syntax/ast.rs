@@ -38,6 +38,7 @@ pub enum MessagePart {
 pub enum Item {
     Pack(PackDecl),
     Let(LetDecl),
+    Plugin(PluginDecl),
     Rule(RuleDecl),
     Advisory(AdvisoryDecl),
     Policy(PolicyDecl),
@@ -49,6 +50,7 @@ impl Item {
         match self {
             Item::Pack(x) => x.span,
             Item::Let(x) => x.span,
+            Item::Plugin(x) => x.span,
             Item::Rule(x) => x.span,
             Item::Advisory(x) => x.span,
             Item::Policy(x) => x.span,
@@ -74,6 +76,15 @@ pub struct LetDecl {
 
 /// Metadata shared by rules and advisories. Each field is given at most
 /// once; the parser reports repeats.
+/// `plugin NAME { path "..." sha256 "..." }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginDecl {
+    pub name: Ident,
+    pub path: Option<Text>,
+    pub sha256: Option<Text>,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Meta {
     pub title: Option<Text>,
@@ -101,6 +112,8 @@ pub struct Body {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BodyKind {
     Action(Action),
+    /// `check PLUGIN`: the plugin's findings are the rule's.
+    Check(Ident),
     Blocks(Vec<Block>),
 }
 
@@ -340,6 +353,12 @@ pub enum ExprKind {
     Name(String),
     Member(Box<Expr>, Ident),
     Call(Ident, Vec<Expr>),
+    /// `plugin.function(args)`.
+    PluginCall {
+        plugin: Ident,
+        function: Ident,
+        args: Vec<Expr>,
+    },
     Quantified {
         quantifier: Quantifier,
         var: Option<Ident>,

@@ -138,3 +138,64 @@ fn repeated_metadata_is_reported() {
     assert_eq!(parsed.diagnostics.len(), 1);
     assert_eq!(parsed.diagnostics[0].code, Code::Duplicate);
 }
+
+#[test]
+fn whitespace_and_comments_after_the_last_item_end_the_file() {
+    let item = "let a = 1";
+    for tail in [
+        "",
+        "\n",
+        "\r\n\t \n",
+        "# a comment",
+        "# a comment\n",
+        "\n# one\n   # two\n\n",
+        "# ends in a comment with no newline #",
+        "\u{FEFF}\n",
+    ] {
+        let parsed = parse(&format!("{item}\n{tail}"));
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{tail:?}: {:#?}",
+            parsed.diagnostics
+        );
+        assert_eq!(parsed.items.len(), 1, "{tail:?}");
+    }
+    for text in ["", "# only a comment", "\n\n# one\n# two\n"] {
+        let parsed = parse(text);
+        assert!(
+            parsed.items.is_empty() && parsed.diagnostics.is_empty(),
+            "{text:?}"
+        );
+    }
+    // Anything else after the last item is still a syntax error.
+    for tail in ["}", "# comment\n42", "let"] {
+        let parsed = parse(&format!("{item}\n{tail}"));
+        assert_eq!(parsed.items.len(), 1, "{tail:?}");
+        assert_eq!(
+            parsed.diagnostics.len(),
+            1,
+            "{tail:?}: {:#?}",
+            parsed.diagnostics
+        );
+        assert_eq!(parsed.diagnostics[0].code, Code::Syntax, "{tail:?}");
+    }
+}
+
+#[test]
+fn a_file_of_thousands_of_items_parses_whole() {
+    // Parsing was quadratic in the file's length (see `only_trivia`); this is
+    // the size where that showed: every item, and nothing else, is read.
+    let mut text = String::new();
+    for i in 0..3_000 {
+        text.push_str(&format!(
+            "# advisory {i}\nadvisory CVE-2024-{i} {{\n  title \"t\"\n  cvss 7.5\n  affects windows 17763 below {i} fixed_by KB5{i:06}\n}}\n\n"
+        ));
+    }
+    let parsed = parse(&text);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{:#?}",
+        parsed.diagnostics.first()
+    );
+    assert_eq!(parsed.items.len(), 3_000);
+}

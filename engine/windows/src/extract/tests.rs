@@ -259,6 +259,13 @@ fn failing_extractors_become_gaps_and_the_rest_is_still_filled() {
         inventory.completeness.gaps[1].reason,
         r"registry key `SYSTEM\Select`: value `Current` is REG_SZ, expected a REG_DWORD"
     );
+    // Without the registry, build and revision come from the config and
+    // say so, so Windows advisories still match.
+    assert_eq!(
+        (inventory.windows.build, inventory.windows.ubr),
+        (17763, 2452)
+    );
+    assert_eq!(inventory.windows.layer, None);
     // File-based sections do not need the registry.
     assert_eq!(inventory.iis.sites.len(), 1);
     assert_eq!(inventory.dotnet.packages.len(), 2);
