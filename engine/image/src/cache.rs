@@ -46,8 +46,8 @@ pub struct Cache {
 /// One cached layer, as `winspect cache ls` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
-    /// The layer digest, `sha256:<hex>`; for a merged view, the digest of
-    /// its list of layers.
+    /// The layer digest, `sha256:<hex>`; for a merged view (see
+    /// [`Cache::views`]), the sha256 of its ordered list of layer digests.
     pub digest: String,
     /// The capture fingerprint the entry was made with.
     pub fingerprint: String,
@@ -61,8 +61,12 @@ pub struct CacheEntry {
 /// What [`Cache::prune`] removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
+    /// Layer entries removed, and their bytes.
     pub entries: u64,
     pub bytes: u64,
+    /// Merged views removed, and their bytes.
+    pub views: u64,
+    pub view_bytes: u64,
 }
 
 impl Cache {
@@ -199,56 +203,39 @@ impl Cache {
         write_atomically(&path, &bytes)
     }
 
-    /// Every entry, oldest use first.
+    /// Every layer entry, oldest use first (entries of earlier formats
+    /// too, so that they can be pruned).
     pub fn list(&self) -> Result<Vec<CacheEntry>, Error> {
-        let mut entries = Vec::new();
-        let suffixes: Vec<&str> = [SUFFIX, VIEW_SUFFIX]
-            .into_iter()
+        let suffixes: Vec<&str> = std::iter::once(SUFFIX)
             .chain(OLD_SUFFIXES.iter().copied())
             .collect();
-        for dir in [self.layers_dir(), self.views_dir()] {
-            let read = match fs::read_dir(&dir) {
-                Ok(read) => read,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(&dir, e)),
-            };
-            for item in read {
-                let item = item.map_err(|e| Error::io(&dir, e))?;
-                let name = item.file_name().to_string_lossy().into_owned();
-                let Some(stem) = suffixes.iter().find_map(|suffix| name.strip_suffix(suffix))
-                else {
-                    continue;
-                };
-                let Some((hex, fingerprint)) = stem.split_once('.') else {
-                    continue;
-                };
-                let meta = item.metadata().map_err(|e| Error::io(item.path(), e))?;
-                entries.push(CacheEntry {
-                    digest: format!("sha256:{hex}"),
-                    fingerprint: fingerprint.to_owned(),
-                    size: meta.len(),
-                    last_used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                    path: item.path(),
-                });
-            }
-        }
-        entries.sort_by(|a, b| a.last_used.cmp(&b.last_used).then(a.digest.cmp(&b.digest)));
-        Ok(entries)
+        entries_in(&self.layers_dir(), &suffixes)
     }
 
-    /// Removes every entry (`older_than` = `None`) or those last used longer
-    /// ago than `older_than`. Leftover temporary files of crashed runs older
+    /// Every merged view of an image, oldest use first.
+    pub fn views(&self) -> Result<Vec<CacheEntry>, Error> {
+        entries_in(&self.views_dir(), &[VIEW_SUFFIX])
+    }
+
+    /// Removes every entry and view (`older_than` = `None`) or those last
+    /// used longer ago than `older_than`. Leftover temporary files of crashed runs older
     /// than an hour go too.
     pub fn prune(&self, older_than: Option<Duration>) -> Result<Pruned, Error> {
         let now = SystemTime::now();
         let mut pruned = Pruned::default();
-        for entry in self.list()? {
+        let old = |entry: &CacheEntry| {
             let age = now.duration_since(entry.last_used).unwrap_or_default();
-            if older_than.is_none_or(|limit| age > limit) {
-                fs::remove_file(&entry.path).map_err(|e| Error::io(&entry.path, e))?;
-                pruned.entries += 1;
-                pruned.bytes += entry.size;
-            }
+            older_than.is_none_or(|limit| age > limit)
+        };
+        for entry in self.list()?.into_iter().filter(old) {
+            fs::remove_file(&entry.path).map_err(|e| Error::io(&entry.path, e))?;
+            pruned.entries += 1;
+            pruned.bytes += entry.size;
+        }
+        for view in self.views()?.into_iter().filter(old) {
+            fs::remove_file(&view.path).map_err(|e| Error::io(&view.path, e))?;
+            pruned.views += 1;
+            pruned.view_bytes += view.size;
         }
         for dir in [self.layers_dir(), self.views_dir()] {
             let Ok(read) = fs::read_dir(dir) else {
@@ -267,6 +254,37 @@ impl Cache {
         }
         Ok(pruned)
     }
+}
+
+/// The entries in `dir` whose names end in one of `suffixes`, oldest use
+/// first.
+fn entries_in(dir: &Path, suffixes: &[&str]) -> Result<Vec<CacheEntry>, Error> {
+    let read = match fs::read_dir(dir) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut entries = Vec::new();
+    for item in read {
+        let item = item.map_err(|e| Error::io(dir, e))?;
+        let name = item.file_name().to_string_lossy().into_owned();
+        let Some(stem) = suffixes.iter().find_map(|suffix| name.strip_suffix(suffix)) else {
+            continue;
+        };
+        let Some((hex, fingerprint)) = stem.split_once('.') else {
+            continue;
+        };
+        let meta = item.metadata().map_err(|e| Error::io(item.path(), e))?;
+        entries.push(CacheEntry {
+            digest: format!("sha256:{hex}"),
+            fingerprint: fingerprint.to_owned(),
+            size: meta.len(),
+            last_used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            path: item.path(),
+        });
+    }
+    entries.sort_by(|a, b| a.last_used.cmp(&b.last_used).then(a.digest.cmp(&b.digest)));
+    Ok(entries)
 }
 
 /// Reads the file at `path` into `bytes` in one go (sized from its length,
