@@ -118,7 +118,8 @@ fn a_decompression_bomb() {
 #[test]
 fn registry_answers_401_403_404_and_500() {
     for (status, words) in [(401, "401"), (403, "403"), (404, "404"), (500, "500")] {
-        let address = winspect_image::testing::stub_registry(status).unwrap();
+        let server = winspect_image::testing::stub_registry(status).unwrap();
+        let address = server.address();
         let reference = format!("{address}/shop/web:1.0");
         let run = winspect(&["inventory", &reference, "--no-cache"]);
         assert_fault(&run, words);

@@ -95,6 +95,20 @@ pub enum Error {
     )]
     InsecureRefused { reference: String },
 
+    #[error("`{url}`: {reason}")]
+    Download { url: String, reason: String },
+
+    #[error(
+        "foreign layer `{layer}` could not be fetched from its urls: {}",
+        attempts_text(attempts)
+    )]
+    ForeignLayer {
+        layer: String,
+        /// Each url tried, in order, and why it failed; empty when the
+        /// layer lists no urls.
+        attempts: Vec<FetchAttempt>,
+    },
+
     #[error("credentials: {0}")]
     Credentials(String),
 
@@ -103,6 +117,28 @@ pub enum Error {
 
     #[error("cache `{}`: {reason}", path.display())]
     Cache { path: PathBuf, reason: String },
+}
+
+/// One url of a foreign layer tried, and what went wrong with it.
+#[derive(Debug)]
+pub struct FetchAttempt {
+    pub url: String,
+    pub error: Error,
+}
+
+fn attempts_text(attempts: &[FetchAttempt]) -> String {
+    if attempts.is_empty() {
+        return "it lists none".into();
+    }
+    let each: Vec<String> = attempts
+        .iter()
+        .map(|attempt| match &attempt.error {
+            // Already names its url.
+            Error::Download { .. } => attempt.error.to_string(),
+            other => format!("`{}`: {other}", attempt.url),
+        })
+        .collect();
+    each.join("; ")
 }
 
 impl Error {

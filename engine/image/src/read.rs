@@ -15,6 +15,7 @@ use crate::cache::{Cache, ViewLayer};
 use crate::capture::CapturedEntry;
 use crate::digest::{Expect, read_verified, sha256_hex};
 use crate::error::Error;
+use crate::foreign::Fetcher;
 use crate::format::{self, Config, Descriptor, Document, Platform};
 use crate::layer::{Entry, LayerSummary, UtilityVm, read_layer_tar};
 use crate::local::Local;
@@ -127,7 +128,10 @@ pub(crate) struct PlannedLayer {
     pub size: Option<u64>,
     pub foreign: bool,
     pub urls: Vec<String>,
-    /// What the raw bytes must hash to.
+    /// What the raw bytes must hash to, and so the key of the layer's cache
+    /// entry. The same as `digest`, but for a foreign layer left out of a
+    /// `docker save` archive: `digest` is then its diff_id (as for the other
+    /// layers of the archive) and `verify` the blob its urls serve.
     pub verify: String,
     /// Where a local source has it.
     pub member: Option<String>,
@@ -475,11 +479,24 @@ fn plan_docker_save(local: &Local, reference: &str, options: &ReadOptions) -> Re
         let media_type = source
             .map(|s| s.media_type.clone())
             .unwrap_or_else(|| format::DOCKER_LAYER_TAR.to_owned());
+        let foreign = source.filter(|s| format::is_foreign(&s.media_type));
+        // A foreign layer left out of the archive can only come from its
+        // urls, as the compressed blob its source descriptor names.
+        let (verify, size) = match foreign.filter(|_| !local.contains(name)) {
+            Some(source) => {
+                sha256_hex(
+                    &source.digest,
+                    &format!("`LayerSources` entry of layer `{diff_id}`"),
+                )?;
+                (source.digest.clone(), source.size)
+            }
+            None => (digest.clone(), local.size(name)),
+        };
         layers.push(PlannedLayer {
-            foreign: source.is_some_and(|s| format::is_foreign(&s.media_type)),
+            foreign: foreign.is_some(),
             urls: source.map(|s| s.urls.clone()).unwrap_or_default(),
-            size: local.size(name),
-            verify: digest.clone(),
+            size,
+            verify,
             member: Some(canonical),
             digest,
             diff_id: diff_id.clone(),
@@ -514,7 +531,8 @@ fn read_layers(
         CacheChoice::Disabled => None,
     };
     let fingerprint = fingerprint(options);
-    let digests: Vec<&str> = plan.layers.iter().map(|l| l.digest.as_str()).collect();
+    // Layers are cached under the digest their bytes were verified against.
+    let digests: Vec<&str> = plan.layers.iter().map(|l| l.verify.as_str()).collect();
     if let Some(cache) = &cache
         && let Some(read) = read_from_view(cache, &digests, &fingerprint, reference, &plan)
     {
@@ -530,10 +548,11 @@ fn read_layers(
     let mut outcomes: Vec<Option<Outcome>> = Vec::new();
     let mut deferred: HashMap<String, Vec<usize>> = HashMap::new();
     let mut scratch = Vec::new();
+    let mut fetcher = None;
     for (index, layer) in plan.layers.iter().enumerate() {
         if let Some(summary) = cache
             .as_ref()
-            .and_then(|c| c.load(&layer.digest, &fingerprint, &mut scratch))
+            .and_then(|c| c.load(&layer.verify, &fingerprint, &mut scratch))
         {
             outcomes.push(Some(Outcome {
                 summary: Some(summary),
@@ -556,30 +575,21 @@ fn read_layers(
             Backend::Local(local) => {
                 let member = layer.member.clone().unwrap_or_default();
                 if !local.contains(&member) {
-                    if layer.foreign {
-                        completeness.add_gap(
-                            "files",
-                            format!(
-                                "foreign layer `{}` is not in `{}` (it is distributed from its urls{}); its files are missing",
-                                layer.digest,
-                                local.describe(),
-                                if options.allow_foreign { ", which are fetched only from registries" } else { "" }
-                            ),
-                        );
-                        Some(Outcome {
-                            summary: None,
-                            from_cache: false,
-                            verified: false,
-                        })
-                    } else {
+                    if !layer.foreign {
                         return Err(Error::invalid(
                             format!("layer `{}`", layer.digest),
                             format!("`{member}` is missing from `{}`", local.describe()),
                         ));
                     }
+                    Some(reading.foreign(layer, backend, &mut fetcher, &mut completeness)?)
                 } else {
                     match local.open_member(&member)? {
-                        Some(reader) => Some(reading.read(reader, layer, &mut completeness)?),
+                        Some(reader) => Some(reading.read(
+                            reader,
+                            layer,
+                            options.allow_unverified_layers,
+                            &mut completeness,
+                        )?),
                         None => {
                             deferred
                                 .entry(local.canonical(&member))
@@ -590,26 +600,19 @@ fn read_layers(
                     }
                 }
             }
-            Backend::Registry(registry) => {
-                if layer.foreign && !options.allow_foreign {
-                    completeness.add_gap(
-                        "files",
-                        format!(
-                            "foreign layer `{}` was not fetched (allow foreign layers to fetch it from {}); its files are missing",
-                            layer.digest,
-                            if layer.urls.is_empty() { "its urls".to_owned() } else { layer.urls.join(", ") }
-                        ),
-                    );
-                    Some(Outcome {
-                        summary: None,
-                        from_cache: false,
-                        verified: false,
-                    })
-                } else {
-                    let reader = registry.layer_reader(layer)?;
-                    Some(reading.read(reader, layer, &mut completeness)?)
+            Backend::Registry(registry) => match registry.layer_reader(layer) {
+                Ok(reader) => Some(reading.read(
+                    reader,
+                    layer,
+                    options.allow_unverified_layers,
+                    &mut completeness,
+                )?),
+                // A registry need not hold a foreign layer's blob.
+                Err(Error::NotFound { .. }) if layer.foreign => {
+                    Some(reading.foreign(layer, backend, &mut fetcher, &mut completeness)?)
                 }
-            }
+                Err(e) => return Err(e),
+            },
         };
         outcomes.push(outcome);
     }
@@ -621,7 +624,12 @@ fn read_layers(
             let Some(first) = indexes.first().and_then(|&i| plan.layers.get(i)) else {
                 return Ok(());
             };
-            let outcome = reading.read(reader, first, &mut completeness)?;
+            let outcome = reading.read(
+                reader,
+                first,
+                options.allow_unverified_layers,
+                &mut completeness,
+            )?;
             for &i in indexes {
                 late.insert(
                     i,
@@ -683,7 +691,6 @@ fn read_layers(
         cache.store_view(&digests, &fingerprint, &view_layers, &files, &broken_links)?;
     }
     let image = describe_image(reference, &plan, &layer_reads, &mut completeness);
-    let _ = backend.describe();
     Ok(ImageRead {
         image,
         files,
@@ -713,7 +720,7 @@ fn read_from_view(
         let captures = if part.captures == 0 {
             Vec::new()
         } else {
-            let summary = cache.load(&layer.digest, fingerprint, &mut scratch)?;
+            let summary = cache.load(&layer.verify, fingerprint, &mut scratch)?;
             if summary.captures.len() as u64 != part.captures {
                 return None;
             }
@@ -755,10 +762,13 @@ struct LayerReading<'a> {
 }
 
 impl LayerReading<'_> {
+    /// Reads a layer's blob. `unverified_ok` reads a blob that does not
+    /// match its digest as a gap instead of failing.
     fn read(
         &self,
         reader: impl Read,
         layer: &PlannedLayer,
+        unverified_ok: bool,
         completeness: &mut Completeness,
     ) -> Result<Outcome, Error> {
         let LayerReading {
@@ -787,13 +797,11 @@ impl LayerReading<'_> {
         })
         .map_err(|failure| match failure.digest {
             // A blob that is not what the manifest says explains any other failure.
-            Some(actual) if actual != layer.verify && !options.allow_unverified_layers => {
-                Error::DigestMismatch {
-                    blob: blob.clone(),
-                    expected: layer.verify.clone(),
-                    actual,
-                }
-            }
+            Some(actual) if actual != layer.verify && !unverified_ok => Error::DigestMismatch {
+                blob: blob.clone(),
+                expected: layer.verify.clone(),
+                actual,
+            },
             _ => failure.error,
         })?;
         bar.finish();
@@ -801,7 +809,7 @@ impl LayerReading<'_> {
         summary.uncompressed_size = piped.uncompressed;
         let verified = piped.digest == layer.verify;
         if !verified {
-            if !options.allow_unverified_layers {
+            if !unverified_ok {
                 return Err(Error::DigestMismatch {
                     blob,
                     expected: layer.verify.clone(),
@@ -816,13 +824,70 @@ impl LayerReading<'_> {
             ),
         );
         } else if let Some(cache) = cache {
-            cache.store(&layer.digest, fingerprint, &summary)?;
+            cache.store(&layer.verify, fingerprint, &summary)?;
         }
         Ok(Outcome {
             summary: Some(summary),
             from_cache: false,
             verified,
         })
+    }
+}
+
+impl LayerReading<'_> {
+    /// A foreign layer the source does not hold: fetched from its urls
+    /// when the options allow it (never read unverified), else a gap.
+    fn foreign(
+        &self,
+        layer: &PlannedLayer,
+        backend: &Backend,
+        fetcher: &mut Option<Fetcher>,
+        completeness: &mut Completeness,
+    ) -> Result<Outcome, Error> {
+        let options = self.options;
+        if !options.allow_foreign {
+            completeness.add_gap(
+                "files",
+                format!(
+                    "foreign layer `{}` is not in `{}` and was not fetched ({}); its files are missing",
+                    layer.digest,
+                    backend.describe(),
+                    if layer.urls.is_empty() {
+                        "it lists no urls to fetch it from".to_owned()
+                    } else {
+                        format!("allow foreign layers to fetch it from {}", layer.urls.join(", "))
+                    }
+                ),
+            );
+            return Ok(Outcome {
+                summary: None,
+                from_cache: false,
+                verified: false,
+            });
+        }
+        let fetcher = match fetcher {
+            Some(fetcher) => fetcher,
+            None => {
+                let runtime = match backend {
+                    Backend::Registry(registry) => Some(registry.runtime()),
+                    Backend::Local(_) => None,
+                };
+                let made = Fetcher::new(runtime, options.registry.insecure).map_err(|reason| {
+                    Error::Download {
+                        url: layer.urls.first().cloned().unwrap_or_default(),
+                        reason,
+                    }
+                })?;
+                fetcher.insert(made)
+            }
+        };
+        fetcher.fetch(
+            &layer.digest,
+            &layer.urls,
+            layer.size,
+            options.limits.max_layer_bytes,
+            |reader| self.read(reader, layer, false, completeness),
+        )
     }
 }
 

@@ -26,11 +26,11 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
 use crate::digest::sha256_digest;
-use crate::error::{Error, to_io};
+use crate::error::Error;
 use crate::format;
+use crate::net::{self, Body};
 use crate::options::{Credentials, PASSWORD_ENV, RegistryOptions, TOKEN_ENV, USERNAME_ENV};
 use crate::read::PlannedLayer;
-use crate::stream::Cursor;
 
 pub(crate) struct Registry {
     runtime: tokio::runtime::Runtime,
@@ -194,15 +194,10 @@ impl Registry {
             platform_resolver: None,
             ..ClientConfig::default()
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("winspect-registry")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Connect {
-                reference: input.to_owned(),
-                message: format!("cannot start the network runtime: {e}"),
-            })?;
+        let runtime = crate::net::runtime().map_err(|e| Error::Connect {
+            reference: input.to_owned(),
+            message: format!("cannot start the network runtime: {e}"),
+        })?;
         Ok(Registry {
             runtime,
             client: Arc::new(Client::new(config)),
@@ -288,47 +283,50 @@ impl Registry {
         Ok(bytes)
     }
 
+    /// A layer's blob as the registry has it. Its `urls` are not tried
+    /// here: a foreign layer the registry does not hold is fetched by
+    /// [`crate::foreign`], under its own rules.
     pub fn layer_reader(&self, layer: &PlannedLayer) -> Result<Box<dyn Read + Send>, Error> {
         let desc = descriptor(
             layer.digest.clone(),
             layer.size,
             &layer.media_type,
-            layer.urls.clone(),
+            Vec::new(),
         );
         Ok(Box::new(self.open_stream(desc)?))
     }
 
-    fn open_stream(&self, desc: OciDescriptor) -> Result<StreamReader, Error> {
+    /// The runtime the registry client runs on, for other network work of
+    /// the same read.
+    pub fn runtime(&self) -> tokio::runtime::Handle {
+        self.runtime.handle().clone()
+    }
+
+    fn open_stream(&self, desc: OciDescriptor) -> Result<Body, Error> {
         let client = Arc::clone(&self.client);
         let reference = self.reference.clone();
         let sized = self
             .runtime
             .block_on(async { client.pull_blob_stream(&reference, &desc).await })
             .map_err(|e| self.map_error(e))?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes_chunk::Chunk>>(8);
+        let (tx, body) = net::body();
         let mut stream = sized.stream;
+        let input = self.input.clone();
         self.runtime.spawn(async move {
             while let Some(item) = stream.next().await {
+                let item = item
+                    .map(|bytes| bytes.to_vec())
+                    .map_err(|e| Error::Connect {
+                        reference: input.clone(),
+                        message: format!("the blob stream broke: {}", net::chain(&e)),
+                    });
                 let failed = item.is_err();
-                if tx.send(item.map(bytes_chunk::Chunk::from)).await.is_err() || failed {
+                if tx.send(item).await.is_err() || failed {
                     break;
                 }
             }
         });
-        Ok(StreamReader {
-            rx,
-            cursor: Cursor::default(),
-        })
-    }
-}
-
-mod bytes_chunk {
-    /// A piece of a blob as it came off the network.
-    pub struct Chunk(pub Vec<u8>);
-    impl<T: AsRef<[u8]>> From<T> for Chunk {
-        fn from(bytes: T) -> Self {
-            Chunk(bytes.as_ref().to_vec())
-        }
+        Ok(body)
     }
 }
 
@@ -345,31 +343,6 @@ fn descriptor(
         urls: (!urls.is_empty()).then_some(urls),
         annotations: None,
         artifact_type: None,
-    }
-}
-
-struct StreamReader {
-    rx: tokio::sync::mpsc::Receiver<io::Result<bytes_chunk::Chunk>>,
-    cursor: Cursor,
-}
-
-impl Read for StreamReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if let Some(n) = self.cursor.copy_to(buf) {
-                return Ok(n);
-            }
-            match self.rx.blocking_recv() {
-                Some(Ok(chunk)) => self.cursor = Cursor::new(chunk.0),
-                Some(Err(e)) => {
-                    return Err(to_io(Error::Connect {
-                        reference: "blob stream".into(),
-                        message: e.to_string(),
-                    }));
-                }
-                None => return Ok(0),
-            }
-        }
     }
 }
 
@@ -442,13 +415,13 @@ fn map_error(reference: &str, auth: &RegistryAuth, err: OciDistributionError) ->
             if e.is_connect() || e.is_timeout() {
                 Error::Connect {
                     reference,
-                    message: chain(&e),
+                    message: net::chain(&e),
                 }
             } else {
                 Error::Registry {
                     reference,
                     status: e.status().map(|s| s.as_u16()).unwrap_or(0),
-                    message: chain(&e),
+                    message: net::chain(&e),
                 }
             }
         }
@@ -462,23 +435,6 @@ fn map_error(reference: &str, auth: &RegistryAuth, err: OciDistributionError) ->
             message: other.to_string(),
         },
     }
-}
-
-/// An error and its causes, as one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    let mut depth = 0;
-    while let Some(cause) = source {
-        if depth > 8 {
-            break;
-        }
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-        depth += 1;
-    }
-    text
 }
 
 #[cfg(test)]

@@ -239,7 +239,8 @@ pub struct BuiltLayer {
     /// The uncompressed tar.
     pub tar: Vec<u8>,
     pub urls: Vec<String>,
-    /// Leave the blob out of written layouts (a foreign layer not shipped).
+    /// Leave the blob out of written layouts and archives (a foreign layer
+    /// not shipped).
     pub omit_blob: bool,
 }
 
@@ -599,7 +600,9 @@ pub fn write_oci_archive(
 
 /// Writes `image` as `docker save` does (the classic layout: `manifest.json`,
 /// `<config hex>.json`, `<id>/layer.tar` with uncompressed layers, and
-/// `repositories`), optionally compressed as a whole.
+/// `repositories`), optionally compressed as a whole. A foreign layer is
+/// described in `LayerSources`; one built not to ship its blob is listed
+/// but its `layer.tar` left out.
 pub fn write_docker_save(
     path: &Path,
     image: &BuiltImage,
@@ -613,7 +616,9 @@ pub fn write_docker_save(
     for layer in &image.layers {
         let id = layer.diff_id.trim_start_matches("sha256:");
         let name = format!("{id}/layer.tar");
-        files.push((name.clone(), layer.tar.clone()));
+        if !layer.omit_blob {
+            files.push((name.clone(), layer.tar.clone()));
+        }
         files.push((format!("{id}/VERSION"), b"1.0".to_vec()));
         names.push(name);
         if !layer.urls.is_empty() {

@@ -194,7 +194,8 @@ fn registry_answers_401_403_404_and_500_are_clear_errors() {
         (404, "not found (404)"),
         (500, "the registry answered 500"),
     ] {
-        let address = winspect_image::testing::stub_registry(status).unwrap();
+        let server = winspect_image::testing::stub_registry(status).unwrap();
+        let address = server.address();
         let reference = format!("{address}/windows/servercore:ltsc2022");
         let err = read_image(&reference, &opts).unwrap_err();
         let text = err.to_string();

@@ -87,3 +87,38 @@ pub fn windows_image(os_version: &str) -> BuiltImage {
         .build()
         .unwrap()
 }
+
+/// The blob of the fixture's base layer as a foreign layer's urls serve
+/// it: the gzip of [`base_layer`].
+pub fn foreign_base_blob() -> Vec<u8> {
+    winspect_image::writer::compress(&base_layer(), Compression::Gzip).unwrap()
+}
+
+/// The fixture image with its base layer foreign, distributed from `urls`,
+/// its blob shipped in written layouts and archives only when `ship`; with
+/// Docker's media types when `docker`, else OCI's.
+pub fn foreign_base_image(urls: &[&str], ship: bool, docker: bool) -> BuiltImage {
+    let builder = ImageBuilder::windows("10.0.17763.2452");
+    let builder = if docker {
+        builder.docker_media_types()
+    } else {
+        builder
+    };
+    builder
+        .foreign_layer(base_layer(), urls, ship, "Apply image 10.0.17763.2452")
+        .unwrap()
+        .layer(
+            update_layer(),
+            Compression::Gzip,
+            "Install update 10.0.17763.5458",
+        )
+        .unwrap()
+        .layer(
+            app_layer(),
+            Compression::None,
+            "COPY app C:/Program Files/App",
+        )
+        .unwrap()
+        .build()
+        .unwrap()
+}

@@ -212,3 +212,104 @@ fn a_multi_platform_index_selects_windows_and_the_os_version_asked_for() {
     assert!(matches!(err, Error::NotWindows { .. }), "{err}");
     assert!(err.to_string().contains("its os is `linux`"), "{err}");
 }
+
+#[test]
+fn a_foreign_base_layer_is_fetched_from_its_urls_only_when_allowed() {
+    use winspect_image::testing::{Answer, StubServer};
+    let Some(registry) = registry() else { return };
+    let server = StubServer::start(
+        vec![(
+            "/layers/base.tar.gz".into(),
+            Answer::Bytes(fixtures::foreign_base_blob()),
+        )],
+        Answer::Status(404),
+    )
+    .unwrap();
+    let url = server.url("/layers/base.tar.gz");
+    let image = fixtures::foreign_base_image(&[&url], false, false);
+    let base = image.layers[0].digest.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    writer::write_oci_layout(&layout, &[&image], "latest").unwrap();
+    let shipped = dir.path().join("shipped");
+    writer::write_oci_layout(
+        &shipped,
+        &[&fixtures::foreign_base_image(&[&url], true, false)],
+        "latest",
+    )
+    .unwrap();
+    let local = read_image(
+        shipped.to_str().unwrap(),
+        &ReadOptions {
+            cache: CacheChoice::Disabled,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    // skopeo copies the manifest with the layer's urls and skips its blob,
+    // which the layout does not even hold: the registry never has it. The
+    // same image goes as it is (OCI) and converted to Docker's media types.
+    registry
+        .push(&layout, "latest", "windows/old", "oci", false)
+        .unwrap();
+    registry
+        .push_as_docker(&layout, "latest", "windows/old", "docker")
+        .unwrap();
+    for tag in ["oci", "docker"] {
+        let reference = registry.reference("windows/old", tag);
+        let cache = dir.path().join(format!("cache-{tag}"));
+        let before = server.requests().len();
+
+        let partial = read_image(
+            &reference,
+            &options(&registry, CacheChoice::Dir(cache.clone())),
+        )
+        .unwrap();
+        assert_eq!(
+            partial.image.layers[0].media_type,
+            if tag == "oci" {
+                "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+            } else {
+                "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+            }
+        );
+        assert!(partial.completeness.partial);
+        let reason = &partial.completeness.gaps[0].reason;
+        assert!(
+            reason.contains(&format!("foreign layer `{base}`")),
+            "{reason}"
+        );
+        assert!(reason.contains(&url), "{reason}");
+        assert!(!partial.image.layers[0].read && partial.image.layers[1].read);
+        assert_eq!(
+            server.requests().len(),
+            before,
+            "not fetched without the flag"
+        );
+
+        let mut allowed = options(&registry, CacheChoice::Dir(cache.clone()));
+        allowed.allow_foreign = true;
+        let pulled = read_image(&reference, &allowed).unwrap();
+        assert!(!pulled.completeness.partial, "{:?}", pulled.completeness);
+        assert!(pulled.image.layers[0].read && pulled.image.layers[0].foreign);
+        assert_eq!(server.requests().len(), before + 1);
+        assert_eq!(pulled.files, local.files, "{tag}");
+        let sizes = |read: &ImageRead| -> Vec<(String, u64)> {
+            read.layers
+                .iter()
+                .map(|l| (l.digest.clone(), l.uncompressed_size))
+                .collect()
+        };
+        assert_eq!(sizes(&pulled), sizes(&local), "{tag}");
+        let again = read_image(&reference, &allowed).unwrap();
+        assert!(again.layers.iter().all(|l| l.from_cache));
+        assert_eq!(again.files, local.files);
+        assert_eq!(server.requests().len(), before + 1, "cached");
+    }
+    let oci = read_image(
+        &registry.reference("windows/old", "oci"),
+        &options(&registry, CacheChoice::Disabled),
+    )
+    .unwrap();
+    assert_eq!(oci.image.digest, image.manifest_digest);
+}

@@ -10,6 +10,7 @@
 
 mod faults;
 mod fixtures;
+mod foreign;
 mod local;
 mod realdata;
 mod registry;
