@@ -149,13 +149,6 @@ pub(crate) enum Backend {
 }
 
 impl Backend {
-    fn describe(&self) -> String {
-        match self {
-            Backend::Local(l) => l.describe(),
-            Backend::Registry(r) => r.reference().to_owned(),
-        }
-    }
-
     /// A manifest, index or config blob, verified against `desc`.
     pub(crate) fn small_blob(
         &self,
@@ -600,6 +593,11 @@ fn read_layers(
                     }
                 }
             }
+            // Without the flag a foreign layer is not downloaded at all, not
+            // even from a registry that holds it.
+            Backend::Registry(_) if layer.foreign && !options.allow_foreign => {
+                Some(reading.foreign(layer, backend, &mut fetcher, &mut completeness)?)
+            }
             Backend::Registry(registry) => match registry.layer_reader(layer) {
                 Ok(reader) => Some(reading.read(
                     reader,
@@ -846,17 +844,36 @@ impl LayerReading<'_> {
     ) -> Result<Outcome, Error> {
         let options = self.options;
         if !options.allow_foreign {
+            let urls = layer.urls.join(", ");
+            let (held, why) = match backend {
+                Backend::Local(local) if layer.urls.is_empty() => (
+                    format!(" is not in `{}` and", local.describe()),
+                    "it lists no urls to fetch it from".to_owned(),
+                ),
+                Backend::Local(local) => (
+                    format!(" is not in `{}` and", local.describe()),
+                    format!("allow foreign layers to fetch it from {urls}"),
+                ),
+                Backend::Registry(registry) if layer.urls.is_empty() => (
+                    String::new(),
+                    format!(
+                        "allow foreign layers to fetch it from `{}`",
+                        registry.reference()
+                    ),
+                ),
+                Backend::Registry(registry) => (
+                    String::new(),
+                    format!(
+                        "allow foreign layers to fetch it from `{}` or its urls: {urls}",
+                        registry.reference()
+                    ),
+                ),
+            };
             completeness.add_gap(
                 "files",
                 format!(
-                    "foreign layer `{}` is not in `{}` and was not fetched ({}); its files are missing",
+                    "foreign layer `{}`{held} was not fetched ({why}); its files are missing",
                     layer.digest,
-                    backend.describe(),
-                    if layer.urls.is_empty() {
-                        "it lists no urls to fetch it from".to_owned()
-                    } else {
-                        format!("allow foreign layers to fetch it from {}", layer.urls.join(", "))
-                    }
                 ),
             );
             return Ok(Outcome {

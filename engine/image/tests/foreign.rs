@@ -312,3 +312,25 @@ fn a_docker_save_archive_without_its_foreign_layer_behaves_the_same() {
     assert!(text.contains("does not match its digest"), "{text}");
     assert_eq!(cached(&fresh), (Vec::new(), 0));
 }
+
+#[test]
+fn a_foreign_layer_without_urls_is_a_gap_or_an_error() {
+    let image = fixtures::foreign_base_image(&[], false, false);
+    let base = image.layers[0].digest.clone();
+    let dir = tempfile::tempdir().unwrap();
+    writer::write_oci_layout(dir.path(), &[&image], "latest").unwrap();
+
+    let partial = read(dir.path(), &options(None, false)).unwrap();
+    let reason = &partial.completeness.gaps[0].reason;
+    assert!(
+        reason.ends_with(
+            "was not fetched (it lists no urls to fetch it from); its files are missing"
+        ),
+        "{reason}"
+    );
+    let err = read(dir.path(), &options(None, true)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("foreign layer `{base}` could not be fetched from its urls: it lists none")
+    );
+}
