@@ -1,14 +1,16 @@
 //! `inventory`, `cache`, `registry` and `scan`: images in every local
-//! format and from a real registry, image faults, the real trimmed Windows
-//! image, the real layer delta hive.
+//! format and from a real registry, foreign layers fetched from a loopback
+//! server, image faults, the real trimmed Windows image, the real layer
+//! delta hive.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use winspect_image::Compression;
-use winspect_image::testing::{TestRegistry, TestRegistryError};
+use winspect_image::testing::{Answer, StubServer, TestRegistry, TestRegistryError};
 use winspect_image::writer::{
-    BuiltImage, ImageBuilder, LayerBuilder, write_docker_save, write_oci_archive, write_oci_layout,
+    self, BuiltImage, ImageBuilder, LayerBuilder, write_docker_save, write_oci_archive,
+    write_oci_layout,
 };
 use winspect_scan::testing::{sample_image, software_hive};
 
@@ -199,8 +201,19 @@ fn the_cache_is_listed_and_pruned() {
     for layer in &built.layers {
         assert!(ls.stdout.contains(&layer.digest), "{}", ls.stdout);
     }
-    assert_eq!(ls.stdout.lines().count(), 4, "a header and 3 layers");
-    assert!(ls.stderr.contains("3 cached layers, "), "{}", ls.stderr);
+    // The merged view of the image is listed after the layers.
+    let lines: Vec<&str> = ls.stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "a header and 3 layers, a header and 1 view");
+    assert!(lines[0].starts_with("LAYER "), "{}", ls.stdout);
+    assert!(lines[4].starts_with("VIEW OF LAYERS "), "{}", ls.stdout);
+    let views = winspect_image::Cache::at(&cache).views().unwrap();
+    assert_eq!(views.len(), 1);
+    assert!(lines[5].starts_with(&views[0].digest), "{}", ls.stdout);
+    assert!(
+        ls.stderr.contains("3 cached layers, 1 cached view, "),
+        "{}",
+        ls.stderr
+    );
     let same = winspect(&["cache", "ls", "--cache-dir", &cache_dir]);
     assert_eq!(same.stdout, ls.stdout);
 
@@ -214,22 +227,31 @@ fn the_cache_is_listed_and_pruned() {
     ]);
     assert_eq!(recent.code, 0, "{}", recent.stderr);
     assert!(
-        recent.stdout.starts_with("removed 0 cached layers (0 B)"),
+        recent
+            .stdout
+            .starts_with("removed 0 cached layers and 0 cached views (0 B)"),
         "{}",
         recent.stdout
     );
-    assert!(recent.stdout.ends_with("; 3 left\n"), "{}", recent.stdout);
+    assert!(
+        recent.stdout.ends_with("; 3 layers and 1 view left\n"),
+        "{}",
+        recent.stdout
+    );
     let all = winspect(&["cache", "prune", "--cache-dir", &cache_dir]);
     assert_eq!(all.code, 0);
     assert!(
-        all.stdout.starts_with("removed 3 cached layers ("),
+        all.stdout
+            .starts_with("removed 3 cached layers and 1 cached view ("),
         "{}",
         all.stdout
     );
     let empty = winspect(&["cache", "ls", "--cache-dir", &cache_dir]);
     assert_eq!(empty.stdout, "");
     assert!(
-        empty.stderr.starts_with("0 cached layers"),
+        empty
+            .stderr
+            .starts_with("0 cached layers, 0 cached views, 0 B"),
         "{}",
         empty.stderr
     );
@@ -574,5 +596,166 @@ rule REG-OLD {
                 built.layers[0].digest.as_str()
             ),
         ]
+    );
+}
+
+/// Replaces every string `from` in `value` with `to`.
+fn rename(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::String(text) if text == from => *text = to.to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|v| rename(v, from, to)),
+        Value::Object(map) => map.values_mut().for_each(|v| rename(v, from, to)),
+        _ => {}
+    }
+}
+
+/// The sample image with its base layer foreign: distributed from `urls`,
+/// and in written layouts and archives only when `ship`.
+fn foreign_base_sample(urls: &[&str], ship: bool) -> BuiltImage {
+    let sample = sample_image().unwrap();
+    let layer = |i: usize| sample.layers[i].tar.clone();
+    ImageBuilder::windows("10.0.17763.5830")
+        .user("ContainerUser")
+        .foreign_layer(layer(0), urls, ship, "Apply image 10.0.17763.1")
+        .unwrap()
+        .layer(
+            layer(1),
+            Compression::None,
+            "Install update 10.0.17763.5830",
+        )
+        .unwrap()
+        .layer(layer(2), Compression::None, "COPY app C:/app")
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn inventory_fetches_a_foreign_base_layer_only_with_allow_foreign() {
+    let blob = writer::compress(&sample_image().unwrap().layers[0].tar, Compression::Gzip).unwrap();
+    let mut wrong = blob.clone();
+    wrong[blob.len() / 2] ^= 0x20;
+    let server = StubServer::start(
+        vec![
+            ("/base.tar.gz".into(), Answer::Bytes(blob)),
+            ("/wrong".into(), Answer::Bytes(wrong)),
+        ],
+        Answer::Status(404),
+    )
+    .unwrap();
+    let url = server.url("/base.tar.gz");
+    let image = foreign_base_sample(&[&url], false);
+    let base = image.layers[0].digest.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache_dir = cache.display().to_string();
+    let without = dir.path().join("without");
+    write_oci_layout(&without, &[&image], "latest").unwrap();
+    let with = dir.path().join("with");
+    write_oci_layout(&with, &[&foreign_base_sample(&[&url], true)], "latest").unwrap();
+    let without = without.display().to_string();
+    let fetch = |source: &str| {
+        winspect(&[
+            "inventory",
+            source,
+            "--cache-dir",
+            &cache_dir,
+            "--allow-foreign",
+        ])
+    };
+
+    // Without the flag: a partial inventory, the gap on stderr, nothing fetched.
+    let run = inventory(&without, &cache);
+    let partial = json(&run);
+    assert_eq!(partial["completeness"]["partial"], true);
+    assert_eq!(partial["image"]["layers"][0]["read"], false);
+    // Without its base layer, the image's hives are missing too.
+    assert!(
+        run.stderr.contains("the inventory is partial ("),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("  files: foreign layer `{base}` is not in `{without}` and was not fetched (allow foreign layers to fetch it from {url})")),
+        "{}",
+        run.stderr
+    );
+    assert!(server.requests().is_empty());
+
+    // With it: complete, and the inventory of the layout that holds the blob.
+    let run = fetch(&without);
+    let fetched = json(&run);
+    assert!(!run.stderr.contains("partial"), "{}", run.stderr);
+    assert_eq!(fetched["completeness"]["partial"], false);
+    assert_eq!(fetched["image"]["layers"][0]["read"], true);
+    assert_eq!(fetched["windows"]["version"], "10.0.17763.5830");
+    assert_eq!(server.requests().len(), 1);
+    let expected = json(&winspect(&[
+        "inventory",
+        with.to_str().unwrap(),
+        "--no-cache",
+    ]));
+    assert_eq!(comparable(fetched.clone()), comparable(expected.clone()));
+
+    // Cached: the second read does not ask the server.
+    let run = fetch(&without);
+    assert!(
+        run.stderr.contains("3 layers (3 from the cache)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(comparable(json(&run)), comparable(fetched));
+    assert_eq!(server.requests().len(), 1);
+
+    // A docker save archive without the layer: the same.
+    let saved = dir.path().join("saved.tar");
+    write_docker_save(&saved, &image, "contoso/old:1", Compression::None).unwrap();
+    let saved = saved.display().to_string();
+    let run = winspect(&["inventory", &saved, "--no-cache"]);
+    assert_eq!(json(&run)["completeness"]["partial"], true);
+    assert!(
+        run.stderr.contains(&format!(
+            "foreign layer `{}` is not in `{saved}`",
+            image.layers[0].diff_id
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = winspect(&["inventory", &saved, "--no-cache", "--allow-foreign"]);
+    let mut from_save = comparable(json(&run));
+    assert_eq!(server.requests().len(), 2);
+    // A classic `docker save` names its layers by diff_id, and sizes them
+    // by what it read; only the foreign layer's two differ.
+    rename(&mut from_save, &image.layers[0].diff_id, &base);
+    from_save["image"]["layers"][0]["diff_id"] = image.layers[0].diff_id.as_str().into();
+    let mut expected = comparable(expected);
+    for inventory in [&mut from_save, &mut expected] {
+        inventory["image"]["layers"][0]["size"] = Value::Null;
+    }
+    assert_eq!(from_save, expected);
+
+    // A failed fetch exits 2, naming the layer and each url with its failure.
+    let missing = server.url("/missing");
+    let wrong_url = server.url("/wrong");
+    let broken = foreign_base_sample(&[&missing, &wrong_url], false);
+    let layout = dir.path().join("broken");
+    write_oci_layout(&layout, &[&broken], "latest").unwrap();
+    let run = winspect(&[
+        "inventory",
+        layout.to_str().unwrap(),
+        "--no-cache",
+        "--allow-foreign",
+    ]);
+    assert_fault(
+        &run,
+        &format!(
+            "error: foreign layer `{base}` could not be fetched from its urls: `{missing}`: the server answered 404 Not Found; `{wrong_url}`: layer `{base}` does not match its digest"
+        ),
+    );
+    assert!(
+        run.stderr
+            .contains("help: without `--allow-foreign` the layer is skipped"),
+        "{}",
+        run.stderr
     );
 }

@@ -141,14 +141,18 @@ pub struct ImageArgs {
     #[arg(long, value_name = "PREFIX")]
     pub os_version: Option<String>,
     /// Fetch foreign (non-distributable) layers, such as old Windows base
-    /// layers, from their URLs.
+    /// layers, that the source does not hold: from the registry, else from
+    /// their URLs (HTTPS; plain HTTP only for loopback hosts or with
+    /// `--insecure`). Without it they are skipped and the inventory is
+    /// partial.
     #[arg(long)]
     pub allow_foreign: bool,
     /// Read layers whose bytes do not match their digest (trimmed or edited
     /// archives) instead of failing; the inventory is then marked partial.
     #[arg(long)]
     pub allow_unverified_layers: bool,
-    /// Allow plain HTTP to a registry that is not on a loopback address.
+    /// Allow plain HTTP to a registry, or a foreign layer's URL, that is not
+    /// on a loopback address.
     #[arg(long)]
     pub insecure: bool,
     /// Registry user name; the password is read from standard input.
@@ -202,16 +206,17 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
-    /// List the cached layers, least recently used first.
+    /// List the cached layers and merged views, least recently used first.
     Ls {
         /// The cache directory (default: `$WINSPECT_CACHE_DIR`, else the
         /// user's cache directory).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
     },
-    /// Remove cached layers: all of them, or those unused for longer than an age.
+    /// Remove cached layers and views: all of them, or those unused for
+    /// longer than an age.
     Prune {
-        /// Remove only layers last used longer ago than this, e.g. `30d`,
+        /// Remove only entries last used longer ago than this, e.g. `30d`,
         /// `12h`, `2w`.
         #[arg(long, value_name = "AGE", value_parser = parse_age)]
         older_than: Option<std::time::Duration>,

@@ -1,4 +1,5 @@
-//! `winspect cache ls` and `winspect cache prune`: the layer cache.
+//! `winspect cache ls` and `winspect cache prune`: the layer cache and
+//! the merged views beside it.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -15,30 +16,37 @@ fn open(dir: Option<&PathBuf>) -> Result<Cache, Error> {
     })
 }
 
+/// Lists the cached layers, then the cached merged views (each keyed by
+/// the ordered digests of its image's layers), least recently used first.
 pub fn ls(dir: Option<&PathBuf>, out: &mut Output) -> Result<Exit, Error> {
     let cache = open(dir)?;
-    let entries = cache.list()?;
+    let layers = cache.list()?;
+    let views = cache.views()?;
     let now = SystemTime::now();
-    if !entries.is_empty() {
+    for (heading, entries) in [("LAYER", &layers), ("VIEW OF LAYERS", &views)] {
+        if entries.is_empty() {
+            continue;
+        }
         out.print(&format!(
-            "{:<71}  {:<16}  {:>10}  LAST USED",
-            "LAYER", "CAPTURE", "SIZE"
+            "{heading:<71}  {:<16}  {:>10}  LAST USED",
+            "CAPTURE", "SIZE"
         ));
+        for entry in entries {
+            let age = now.duration_since(entry.last_used).unwrap_or_default();
+            out.print(&format!(
+                "{:<71}  {:<16}  {:>10}  {} ago",
+                entry.digest,
+                entry.fingerprint,
+                size(entry.size),
+                age_text(age)
+            ));
+        }
     }
-    for entry in &entries {
-        let age = now.duration_since(entry.last_used).unwrap_or_default();
-        out.print(&format!(
-            "{:<71}  {:<16}  {:>10}  {} ago",
-            entry.digest,
-            entry.fingerprint,
-            size(entry.size),
-            age_text(age)
-        ));
-    }
-    let total: u64 = entries.iter().map(|e| e.size).sum();
+    let total: u64 = layers.iter().chain(&views).map(|e| e.size).sum();
     out.error(&format!(
-        "{}, {} in `{}`",
-        plural(entries.len(), "cached layer"),
+        "{}, {}, {} in `{}`",
+        plural(layers.len(), "cached layer"),
+        plural(views.len(), "cached view"),
         size(total),
         cache.dir().display()
     ));
@@ -52,16 +60,15 @@ pub fn prune(
 ) -> Result<Exit, Error> {
     let cache = open(dir)?;
     let pruned = cache.prune(older_than)?;
-    let left = cache.list()?.len();
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     out.print(&format!(
-        "removed {} ({}) from `{}`; {} left",
-        plural(
-            usize::try_from(pruned.entries).unwrap_or(usize::MAX),
-            "cached layer"
-        ),
-        size(pruned.bytes),
+        "removed {} and {} ({}) from `{}`; {} and {} left",
+        plural(count(pruned.entries), "cached layer"),
+        plural(count(pruned.views), "cached view"),
+        size(pruned.bytes + pruned.view_bytes),
         cache.dir().display(),
-        left
+        plural(cache.list()?.len(), "layer"),
+        plural(cache.views()?.len(), "view"),
     ));
     Ok(Exit::Ok)
 }

@@ -104,6 +104,9 @@ fn with_help(error: ScanError) -> Error {
                 "`--allow-unverified-layers` reads such a layer anyway and marks the inventory partial",
             )
         }
+        ScanError::Image(winspect_image::Error::ForeignLayer { .. }) => {
+            Some("without `--allow-foreign` the layer is skipped and the inventory marked partial")
+        }
         _ => None,
     };
     match help {
