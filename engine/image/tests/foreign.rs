@@ -115,6 +115,10 @@ fn a_foreign_layer_missing_from_a_layout_is_a_gap_or_is_fetched_and_cached() {
     let from_layers = read(&layout, &options(Some(&cache), true)).unwrap();
     assert!(from_layers.layers.iter().all(|l| l.from_cache));
     assert_eq!(comparable(from_layers), comparable(fetched.clone()));
+    // Once cached, the layer is read without the flag too: nothing is fetched.
+    let cached_read = read(&layout, &options(Some(&cache), false)).unwrap();
+    assert!(!cached_read.completeness.partial);
+    assert_eq!(comparable(cached_read), comparable(fetched.clone()));
     assert_eq!(server.requests().len(), 1);
 
     // A compressed tar of the layout fetches it the same way.
