@@ -14,6 +14,7 @@
 
 pub mod dump;
 mod error;
+mod machine;
 pub mod merge;
 pub mod regf;
 #[cfg(feature = "test-support")]
@@ -21,6 +22,7 @@ pub mod testing;
 pub mod write;
 
 pub use error::HiveError;
+pub use machine::HiveName;
 pub use merge::{Layer, LayerRef, MergedKey, MergedRegistry, MergedValue};
 pub use regf::{
     BaseBlock, Hive, KeyNode, LayerSemantics, LogReplay, Value, ValueData, ValueKind, fold_name,

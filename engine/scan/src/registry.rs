@@ -6,67 +6,10 @@
 //! [`MergedRegistry`]s by root name: the view's paths name the hive first,
 //! and neither the trait nor the hive crate knows about the other).
 
+pub use winspect_hive::HiveName;
 use winspect_hive::{Hive, HiveError, MergedKey, MergedRegistry, Value, ValueData, ValueKind};
 use winspect_image::Captured;
 use winspect_windows::{RegData, RegKey, RegValue, RegistryError, RegistryView, Report};
-
-/// The machine hives a Windows image carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HiveName {
-    Software,
-    System,
-    Sam,
-    Security,
-    /// The default user profile (`HKU\.DEFAULT`).
-    Default,
-}
-
-impl HiveName {
-    pub const ALL: [HiveName; 5] = [
-        HiveName::Software,
-        HiveName::System,
-        HiveName::Sam,
-        HiveName::Security,
-        HiveName::Default,
-    ];
-
-    /// The root name of registry view paths, which is also the base hive's
-    /// file name under `Windows/System32/config`: `SOFTWARE`, `SYSTEM`, ...
-    pub fn root(self) -> &'static str {
-        match self {
-            HiveName::Software => "SOFTWARE",
-            HiveName::System => "SYSTEM",
-            HiveName::Sam => "SAM",
-            HiveName::Security => "SECURITY",
-            HiveName::Default => "DEFAULT",
-        }
-    }
-
-    /// The layer's differencing hive under `Hives/`, e.g. `Software_Delta`.
-    pub fn delta_file(self) -> &'static str {
-        match self {
-            HiveName::Software => "Software_Delta",
-            HiveName::System => "System_Delta",
-            HiveName::Sam => "Sam_Delta",
-            HiveName::Security => "Security_Delta",
-            HiveName::Default => "DefaultUser_Delta",
-        }
-    }
-
-    /// The hive whose view root is `root` (case-insensitive).
-    pub fn from_root(root: &str) -> Option<HiveName> {
-        HiveName::ALL
-            .into_iter()
-            .find(|h| h.root().eq_ignore_ascii_case(root))
-    }
-
-    /// The hive whose delta file is named `name` (case-insensitive).
-    pub(crate) fn from_delta_file(name: &str) -> Option<HiveName> {
-        HiveName::ALL
-            .into_iter()
-            .find(|h| h.delta_file().eq_ignore_ascii_case(name))
-    }
-}
 
 /// One hive file taken from the image.
 #[derive(Debug)]
@@ -541,17 +484,5 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(cv.dword("UBR").unwrap(), Some(1));
-    }
-
-    #[test]
-    fn hive_names_map_both_ways() {
-        for name in HiveName::ALL {
-            assert_eq!(HiveName::from_root(&name.root().to_lowercase()), Some(name));
-            assert_eq!(
-                HiveName::from_delta_file(&name.delta_file().to_uppercase()),
-                Some(name)
-            );
-        }
-        assert_eq!(HiveName::from_delta_file("Default_Delta"), None);
     }
 }
