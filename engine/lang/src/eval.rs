@@ -706,10 +706,7 @@ impl Program {
                             .unwrap_or_default()
                     ),
                 }];
-                remediation.extend(adv.fixes.iter().map(|(k, t)| Remediation {
-                    kind: k.clone(),
-                    text: t.clone(),
-                }));
+                remediation.extend(advisory_fixes(adv));
                 if want_explain {
                     explain(
                         out,
@@ -790,10 +787,7 @@ impl Program {
                             text,
                         });
                     }
-                    remediation.extend(adv.fixes.iter().map(|(k, t)| Remediation {
-                        kind: k.clone(),
-                        text: t.clone(),
-                    }));
+                    remediation.extend(advisory_fixes(adv));
                     if want_explain {
                         explain(
                             out,
@@ -836,14 +830,7 @@ impl Program {
                         .map(|f| format!("; fixed in {f}"))
                         .unwrap_or_default()
                 );
-                let remediation = adv
-                    .fixes
-                    .iter()
-                    .map(|(k, t)| Remediation {
-                        kind: k.clone(),
-                        text: t.clone(),
-                    })
-                    .collect();
+                let remediation = advisory_fixes(adv).collect();
                 if want_explain {
                     explain(
                         out,
@@ -913,6 +900,14 @@ fn error_finding(rule: &ir::Rule, message: String) -> Finding {
         message,
         ..finding_of(&rule.meta, FindingKind::Error)
     }
+}
+
+/// The fixes an advisory itself names, after the ones winspect derives.
+fn advisory_fixes(adv: &ir::Advisory) -> impl Iterator<Item = Remediation> + '_ {
+    adv.fixes.iter().map(|(kind, text)| Remediation {
+        kind: kind.clone(),
+        text: text.clone(),
+    })
 }
 
 fn advisory_finding(
