@@ -252,6 +252,12 @@ impl Formatter<'_> {
     }
 
     fn meta(&mut self, m: &Meta) {
+        self.meta_head(m);
+        self.meta_lists(m);
+    }
+
+    /// `title`, `description` and `severity`, in that order.
+    fn meta_head(&mut self, m: &Meta) {
         if let Some(t) = &m.title {
             let text = format!("title {}", self.src(t.span));
             self.line(t.span, &text);
@@ -263,6 +269,10 @@ impl Formatter<'_> {
         if let Some(s) = &m.severity {
             self.line(s.span, &format!("severity {}", s.name));
         }
+    }
+
+    /// `tags`, `controls` and `references`, in that order.
+    fn meta_lists(&mut self, m: &Meta) {
         for (word, list) in [
             ("tags", &m.tags),
             ("controls", &m.controls),
@@ -326,18 +336,7 @@ impl Formatter<'_> {
 
     fn advisory(&mut self, a: &AdvisoryDecl) {
         self.open(a.span, &format!("advisory {}", a.id.name));
-        let m = &a.meta;
-        if let Some(t) = &m.title {
-            let text = format!("title {}", self.src(t.span));
-            self.line(t.span, &text);
-        }
-        if let Some(d) = &m.description {
-            let text = format!("description {}", self.src(d.span));
-            self.line(d.span, &text);
-        }
-        if let Some(s) = &m.severity {
-            self.line(s.span, &format!("severity {}", s.name));
-        }
+        self.meta_head(&a.meta);
         if let Some(c) = &a.cvss {
             let mut text = format!("cvss {}", self.src(c.score_span));
             if let Some(v) = &c.vector {
@@ -352,16 +351,7 @@ impl Formatter<'_> {
         if let Some((flag, span)) = a.exploited {
             self.line(span, &format!("exploited {flag}"));
         }
-        for (word, list) in [
-            ("tags", &m.tags),
-            ("controls", &m.controls),
-            ("references", &m.references),
-        ] {
-            if let Some(first) = list.first() {
-                let text = format!("{word} {}", self.text_list(list));
-                self.line(first.span, &text);
-            }
-        }
+        self.meta_lists(&a.meta);
         for affects in &a.affects {
             match affects {
                 Affects::Windows {

@@ -1310,13 +1310,7 @@ impl Builder {
             Rule::call => {
                 let mut inner = pair.into_inner();
                 let name = self.ident(inner.next()?);
-                let mut args = Vec::new();
-                let mut depth = 1;
-                for p in inner {
-                    let arg = self.expr_built(p)?;
-                    depth = depth.max(arg.depth + 1);
-                    args.push(arg.expr);
-                }
+                let (args, depth) = self.args(inner)?;
                 Some(Built {
                     depth,
                     expr: Expr {
@@ -1329,13 +1323,7 @@ impl Builder {
                 let mut inner = pair.into_inner();
                 let plugin = self.ident(inner.next()?);
                 let function = self.ident(inner.next()?);
-                let mut args = Vec::new();
-                let mut depth = 1;
-                for p in inner {
-                    let arg = self.expr_built(p)?;
-                    depth = depth.max(arg.depth + 1);
-                    args.push(arg.expr);
-                }
+                let (args, depth) = self.args(inner)?;
                 Some(Built {
                     depth,
                     expr: Expr {
@@ -1390,6 +1378,18 @@ impl Builder {
             }
             _ => None,
         }
+    }
+
+    /// Call arguments, and the depth of the call they make.
+    fn args<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Option<(Vec<Expr>, usize)> {
+        let mut args = Vec::new();
+        let mut depth = 1;
+        for p in pairs {
+            let arg = self.expr_built(p)?;
+            depth = depth.max(arg.depth + 1);
+            args.push(arg.expr);
+        }
+        Some((args, depth))
     }
 
     fn bad_number(&self, span: Span, text: &str) -> Option<Built> {
