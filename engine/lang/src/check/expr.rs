@@ -765,33 +765,19 @@ impl Checker<'_> {
                 };
                 (fold(Node { kind, span }), Ty::Bool)
             }
-            BinaryOp::Contains => match lt.base() {
-                Ty::List(elem) => {
+            BinaryOp::Contains | BinaryOp::StartsWith | BinaryOp::EndsWith => {
+                // `list contains item` is membership; on strings these test text.
+                if let (BinaryOp::Contains, Ty::List(elem)) = (op, lt.base()) {
                     let elem = (**elem).clone();
-                    self.membership(r, &rt, l, elem, false, span)
+                    return self.membership(r, &rt, l, elem, false, span);
                 }
-                _ => self.text_op(
-                    TextOp::Contains,
-                    op,
-                    (l, &lt, lhs.span),
-                    (r, &rt, rhs.span),
-                    span,
-                ),
-            },
-            BinaryOp::StartsWith => self.text_op(
-                TextOp::StartsWith,
-                op,
-                (l, &lt, lhs.span),
-                (r, &rt, rhs.span),
-                span,
-            ),
-            BinaryOp::EndsWith => self.text_op(
-                TextOp::EndsWith,
-                op,
-                (l, &lt, lhs.span),
-                (r, &rt, rhs.span),
-                span,
-            ),
+                let text_op = match op {
+                    BinaryOp::Contains => TextOp::Contains,
+                    BinaryOp::StartsWith => TextOp::StartsWith,
+                    _ => TextOp::EndsWith,
+                };
+                self.text_op(text_op, op, (l, &lt, lhs.span), (r, &rt, rhs.span), span)
+            }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
                 let arith = match op {
                     BinaryOp::Add => ArithOp::Add,
